@@ -1,0 +1,1 @@
+"""Devices and memory: no Triton, no Tensor."""
