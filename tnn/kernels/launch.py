@@ -88,6 +88,7 @@ class _Interpreter:
             return self.rewritten(jitfn.fn)(*args, **kwargs)
 
         JITFunction.__call__ = _interpret_helper
+        self._fix_bfloat16_casts()
         # Record once what _patch_lang changes for tl and tl.core (this module imports both), so a
         # launch re-applies those attributes with plain setattr instead of re-inspecting modules.
         scope = I._patch_lang(_patch_probe)
@@ -95,6 +96,30 @@ class _Interpreter:
         self._patched = [(obj, name, getattr(obj, name)) for obj, name, _ in changes]
         scope.restore()
         self._originals = [(obj, name, orig) for obj, name, orig in changes]
+
+    def _fix_bfloat16_casts(self):
+        """The interpreter stores bfloat16 as raw uint16 and casts to it by truncation (and ints or
+        float64 to it by integer conversion); the GPU rounds to nearest even. Route every cast that
+        touches bfloat16 through ml_dtypes, which rounds as the GPU does."""
+        import ml_dtypes
+        import numpy as np
+
+        I = self.I
+        builder = I.interpreter_builder
+        original = builder.cast_impl
+
+        def cast_impl(src, dst_type):
+            src_t, dst_t = src.dtype.scalar, dst_type.scalar
+            if src_t != tl.bfloat16 and dst_t != tl.bfloat16:
+                return original(src, dst_type)
+            value = src.data.view(ml_dtypes.bfloat16) if src_t == tl.bfloat16 else src.data
+            if dst_t == tl.bfloat16:
+                data = np.asarray(value).astype(ml_dtypes.bfloat16).view(np.uint16)
+            else:
+                data = np.asarray(value).astype(I._get_np_dtype(dst_type))
+            return I.TensorHandle(data, dst_t)
+
+        builder.cast_impl = cast_impl
 
     def rewritten(self, fn):
         f = self._rewritten.get(fn)

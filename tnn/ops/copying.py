@@ -91,7 +91,7 @@ def zero_(dst: Tensor) -> Tensor:
 def host_tensor(arr: np.ndarray, dev: device) -> Tensor:
     """A new contiguous tensor on ``dev`` holding a copy of ``arr`` (dtype kept)."""
     from ..runtime.memory import Buffer
-    arr = np.ascontiguousarray(arr)
+    arr = arr if arr.flags.c_contiguous else arr.copy(order="C")  # (ascontiguousarray makes 0-d 1-d)
     out = Tensor._empty(arr.shape, dt.from_numpy(arr.dtype), dev)
     copy_bytes(out._buf, 0, Buffer.from_numpy(arr), 0, arr.nbytes)
     return out
@@ -122,10 +122,8 @@ def numpy(t: Tensor, force: bool = False) -> np.ndarray:
     isz = t.dtype.itemsize
     if t.numel() == 0:
         return np.empty(t.shape, dtype=t.dtype.np)
-    host = t._buf.host_view()
-    return np.lib.stride_tricks.as_strided(
-        host[t._offset * isz:].view(t.dtype.np), shape=tuple(t.shape),
-        strides=tuple(s * isz for s in t.stride()), writeable=True)
+    return np.ndarray(tuple(t.shape), dtype=t.dtype.np, buffer=t._buf.host_view(), offset=t._offset * isz,
+                      strides=tuple(s * isz for s in t.stride()))
 
 
 def _host_array(t: Tensor) -> np.ndarray:

@@ -69,7 +69,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False, pin_memor
             target = dt.from_numpy(arr.dtype)
     else:
         target = dt.as_dtype(dtype)
-    arr = np.ascontiguousarray(arr)
+    arr = arr if arr.flags.c_contiguous else arr.copy(order="C")  # (ascontiguousarray makes 0-d 1-d)
     if arr.dtype != target.np:
         arr = arr.astype(target.np) if target is not dt.bool_ else arr != 0
     out = host_tensor(arr, as_device(device))
@@ -99,7 +99,7 @@ def from_numpy(arr: np.ndarray) -> Tensor:
             "This is currently not supported; use array.copy() first.")
     # The buffer spans from the array's first byte; strides address within it.
     base = arr
-    span = 1 + sum((n - 1) * s for n, s in zip(arr.shape, arr.strides)) if arr.size else 0
+    span = isz + sum((n - 1) * s for n, s in zip(arr.shape, arr.strides)) if arr.size else 0
     buf = Buffer(arr.ctypes.data, span, as_device("cpu"), base)
     return Tensor(buf, arr.shape, tuple(s // isz for s in arr.strides), 0, d)
 
