@@ -115,11 +115,48 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True):
         if not self.dtype.is_floating_point and requires_grad:
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if self.grad_fn is not None and not requires_grad:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+                "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
         self.requires_grad = requires_grad
         return self
 
     def detach(self):
         return Tensor(self._buf, self._shape, self._strides, self._offset, self.dtype, version=self._version_box)
+
+    def detach_(self):
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    # ------------------------------------------------------------------ autograd
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from .autograd.engine import backward
+        backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph, inputs)
+
+    def register_hook(self, hook):
+        """hook(grad) -> new grad or None, run when the gradient w.r.t. this tensor is computed."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        from .autograd.function import RemovableHandle, gradient_edge
+        if self.grad_fn is not None:
+            return self.grad_fn._register_tensor_hook(getattr(self, "_output_nr", 0), hook)
+        acc, _ = gradient_edge(self)
+        h = RemovableHandle(acc._leaf_hooks)
+        acc._leaf_hooks[h.id] = hook
+        return h
+
+    def retain_grad(self):
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None and not self.retains_grad:
+            self.grad_fn._retained.setdefault(getattr(self, "_output_nr", 0), []).append(self)
+            self._retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        return self.__dict__.get("_retains_grad", False)
 
     def _view(self, shape, strides, offset=None):
         """A new Tensor over the same buffer (no autograd bookkeeping; ops.views adds that)."""
@@ -241,7 +278,7 @@ _METHODS = {
               "expand", "expand_as", "flatten", "unflatten", "narrow", "split", "chunk", "unbind", "movedim",
               "swapaxes", "swapdims", "__getitem__", "__setitem__"],
     "indexing": ["index_select", "gather", "masked_fill", "masked_fill_", "masked_select", "nonzero",
-                 "index_put_", "scatter", "scatter_", "repeat"],
+                 "index_put_", "index_put", "scatter", "scatter_", "scatter_add", "scatter_add_", "repeat"],
     "elementwise": [
         "neg", "abs", "sign", "exp", "exp2", "expm1", "log", "log2", "log1p", "sqrt", "rsqrt", "reciprocal",
         "sin", "cos", "tanh", "sigmoid", "relu", "floor", "ceil", "round", "trunc", "isnan", "isinf",
@@ -259,6 +296,7 @@ _METHODS = {
     "reduce": ["sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var", "std",
                "logsumexp", "norm", "all", "any", "cumsum"],
     "matmul": ["matmul", "mm", "bmm", "__matmul__"],
+    "random": ["uniform_", "normal_", "random_", "bernoulli_", "exponential_", "bernoulli", "multinomial"],
 }
 
 for _mod, _names in _METHODS.items():

@@ -37,6 +37,8 @@ def _copy_kernel(
     mask = idx < numel
     v = tl.load(src_ptr + strided_offsets(idx, sizes, src_strides, RANK), mask=mask)
     if dst_ptr.dtype.element_ty == tl.int1:
+        if src_ptr.dtype.element_ty == tl.bfloat16:
+            v = v.to(tl.float32)  # the interpreter compares bf16 (stored as uint16) wrongly
         v = v != 0
     tl.store(dst_ptr + strided_offsets(idx, sizes, dst_strides, RANK), v.to(dst_ptr.dtype.element_ty), mask=mask)
 

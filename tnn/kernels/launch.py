@@ -88,6 +88,7 @@ class _Interpreter:
             return self.rewritten(jitfn.fn)(*args, **kwargs)
 
         JITFunction.__call__ = _interpret_helper
+        _fix_bf16_dot(I)
         self._fix_bfloat16_casts()
         # Record once what _patch_lang changes for tl and tl.core (this module imports both), so a
         # launch re-applies those attributes with plain setattr instead of re-inspecting modules.
@@ -121,6 +122,21 @@ class _Interpreter:
 
         builder.cast_impl = cast_impl
 
+        # Arithmetic, min/max and comparisons on bfloat16 would otherwise act on the raw uint16 bits.
+        binary_original = builder.binary_op
+
+        def binary_op(lhs, rhs, op):
+            if lhs.dtype.scalar != tl.bfloat16 and rhs.dtype.scalar != tl.bfloat16:
+                return binary_original(lhs, rhs, op)
+            a, b = (h.data.view(ml_dtypes.bfloat16).astype(np.float32) if h.dtype.scalar == tl.bfloat16
+                    else h.data for h in (lhs, rhs))
+            out = op(a, b)
+            if out.dtype == np.bool_:
+                return I.TensorHandle(out, tl.int1)
+            return I.TensorHandle(out.astype(ml_dtypes.bfloat16).view(np.uint16), tl.bfloat16)
+
+        builder.binary_op = binary_op
+
     def rewritten(self, fn):
         f = self._rewritten.get(fn)
         if f is None:
@@ -151,6 +167,24 @@ class _Interpreter:
                     delattr(obj, name)
                 else:
                     setattr(obj, name, orig)
+
+
+def _fix_bf16_dot(I):
+    """Triton's interpreter (3.9) keeps bfloat16 as uint16 bit patterns and its tl.dot multiplies
+    those integers. Widen bfloat16 operands to float32 (exact: bf16 is fp32's top half) first."""
+    import numpy as np
+    builder = I.interpreter_builder
+    create_dot = builder.create_dot
+
+    def widen(x):
+        if x.dtype.scalar == tl.bfloat16 and x.data.dtype == np.uint16:
+            return I.TensorHandle((x.data.astype(np.uint32) << 16).view(np.float32), tl.float32)
+        return x
+
+    def dot(a, b, d, input_precision, max_num_imprecise_acc):
+        return create_dot(widen(a), widen(b), d, input_precision, max_num_imprecise_acc)
+
+    builder.create_dot = dot
 
 
 def _patch_probe():
