@@ -18,6 +18,8 @@ def numel(shape) -> int:
 
 
 def is_contiguous(shape, strides) -> bool:
+    if 0 in shape:
+        return True  # as torch: an empty tensor is contiguous whatever its strides
     expected = 1
     for s, st in zip(reversed(shape), reversed(strides)):
         if s != 1 and st != expected:

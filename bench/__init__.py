@@ -1,0 +1,1 @@
+"""Throughput benchmarks for tnn kernels: python -m bench --help."""
