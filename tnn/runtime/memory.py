@@ -45,7 +45,9 @@ class Buffer:
         assert self.device.type == "cpu"
         if self.nbytes == 0:
             return np.empty(0, np.uint8)
-        return np.ctypeslib.as_array((ctypes.c_uint8 * self.nbytes).from_address(self.ptr))
+        raw = (ctypes.c_uint8 * self.nbytes).from_address(self.ptr)
+        raw._tnn_buffer = self  # the returned array (through raw) keeps this Buffer, hence its memory, alive
+        return np.ctypeslib.as_array(raw)
 
 
 def _driver():
