@@ -154,6 +154,11 @@ class Tensor:
             self.grad_fn._retained.setdefault(getattr(self, "_output_nr", 0), []).append(self)
             self._retains_grad = True
 
+    def where(self, condition, other):
+        """x.where(condition, other) == tnn.where(condition, x, other): the method's argument order."""
+        from .ops.elementwise import where
+        return where(condition, self, other)
+
     @property
     def retains_grad(self) -> bool:
         return self.__dict__.get("_retains_grad", False)
@@ -288,7 +293,7 @@ _METHODS = {
         "logical_not_", "square_",
         "add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "fmod", "pow", "maximum",
         "minimum", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor", "clamp",
-        "clip", "lerp", "where", "add_", "sub_", "mul_", "div_", "remainder_", "pow_", "clamp_", "clip_",
+        "clip", "lerp", "add_", "sub_", "mul_", "div_", "remainder_", "pow_", "clamp_", "clip_",
         "lerp_", "floor_divide_", "maximum_", "minimum_", "eq_", "ne_", "lt_", "le_", "gt_", "ge_",
         "logical_and_", "logical_or_", "logical_xor_", "bitwise_not", "bitwise_and", "bitwise_or",
         "bitwise_xor", "clamp_min", "clamp_max",
