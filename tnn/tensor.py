@@ -299,7 +299,7 @@ _METHODS = {
         "bitwise_xor", "clamp_min", "clamp_max",
     ],
     "reduce": ["sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var", "std",
-               "logsumexp", "norm", "all", "any", "cumsum"],
+               "logsumexp", "norm", "all", "any", "cumsum", "sum_to_size"],
     "matmul": ["matmul", "mm", "bmm", "__matmul__"],
     "random": ["uniform_", "normal_", "random_", "bernoulli_", "exponential_", "bernoulli", "multinomial"],
 }

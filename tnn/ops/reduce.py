@@ -17,7 +17,7 @@ from ..runtime import dtypes as dt
 from ..shape import coalesce, contiguous_strides, normalize_dim, numel
 from ..tensor import Tensor
 
-__all__ = ["sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var", "std", "logsumexp",
+__all__ = ["sum", "sum_to_size", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var", "std", "logsumexp",
            "norm", "all", "any", "cumsum"]
 
 # torch.return_types.max / .min: a named (values, indices) pair.
@@ -362,3 +362,17 @@ def cumsum(x: Tensor, dim, dtype=None) -> Tensor:
     column = len(kept) > 0 and xs[-1] == 1 and x.stride(d) != 1
     K.cumsum(x, out, numel(sizes), x.shape[d], sizes, xs, os, x.stride(d), out.stride(d), column=column)
     return out
+
+
+def sum_to_size(x: Tensor, *size) -> Tensor:
+    """Sum ``x`` down to ``size`` (which x must be expandable from): the gradient of a broadcast.
+    Returns x itself when the shapes already match."""
+    size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+    if tuple(x.shape) == size:
+        return x
+    lead = x.dim() - len(size)
+    if lead < 0 or _b.any(s != 1 and s != xs for s, xs in zip(size, x.shape[lead:])):
+        raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(x.shape)}}}.")
+    dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(size) if s == 1 and x.shape[lead + i] != 1)
+    out = sum(x, dims, keepdim=True) if dims else x
+    return out.reshape(size)
