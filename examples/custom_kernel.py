@@ -16,6 +16,15 @@ from tnn.testing import assert_close
 
 
 @jit
+def _load_x_s(x_ptr, s_ptr, i, mask, N):
+    """x[i] and s[i % N] in fp32, and softplus(x) in its stable form (a helper: kernels call it on
+    both backends)."""
+    x = tl.load(x_ptr + i, mask=mask).to(tl.float32)
+    s = tl.load(s_ptr + i % N, mask=mask).to(tl.float32)
+    return x, s, tl.maximum(x, 0.0) + tl.log(1.0 + tl.exp(-tl.abs(x)))
+
+
+@jit
 def _scaled_softplus_fwd_kernel(
     x_ptr,        # (M, N) contiguous
     s_ptr,        # (N,)
@@ -26,9 +35,7 @@ def _scaled_softplus_fwd_kernel(
     """y = log(1 + exp(x)) * s[col]. Grid: (cdiv(numel, BLOCK),); one program, BLOCK elements."""
     i = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = i < numel
-    x = tl.load(x_ptr + i, mask=mask).to(tl.float32)
-    s = tl.load(s_ptr + i % N, mask=mask).to(tl.float32)
-    sp = tl.maximum(x, 0.0) + tl.log(1.0 + tl.exp(-tl.abs(x)))  # stable softplus
+    x, s, sp = _load_x_s(x_ptr, s_ptr, i, mask, N)
     tl.store(y_ptr + i, (sp * s).to(y_ptr.dtype.element_ty), mask=mask)
 
 
@@ -42,11 +49,9 @@ def _scaled_softplus_bwd_kernel(
     """dx = dy * s * sigmoid(x); dsp = dy * softplus(x). Grid: (cdiv(numel, BLOCK),)."""
     i = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = i < numel
-    x = tl.load(x_ptr + i, mask=mask).to(tl.float32)
-    s = tl.load(s_ptr + i % N, mask=mask).to(tl.float32)
+    x, s, sp = _load_x_s(x_ptr, s_ptr, i, mask, N)
     dy = tl.load(dy_ptr + i, mask=mask).to(tl.float32)
     sig = 1.0 / (1.0 + tl.exp(-x))
-    sp = tl.maximum(x, 0.0) + tl.log(1.0 + tl.exp(-tl.abs(x)))
     tl.store(dx_ptr + i, (dy * s * sig).to(dx_ptr.dtype.element_ty), mask=mask)
     tl.store(dsp_ptr + i, (dy * sp).to(dsp_ptr.dtype.element_ty), mask=mask)
 
