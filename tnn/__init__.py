@@ -13,6 +13,7 @@ from .runtime.dtypes import int16 as short, int32 as int, int64 as long  # noqa:
 from .runtime.device import device, set_default_device  # noqa: F401
 from .tensor import Size, Tensor  # noqa: F401
 from . import autograd, cuda, ops  # noqa: F401
+from . import nn  # noqa: F401
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .ops.creation import (  # noqa: F401
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like, tensor,
