@@ -143,3 +143,107 @@ def make_tensor(arr: np.ndarray, layout: str = "contiguous", device=None, requir
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+# ---------------------------------------------------------------- gradcheck
+def _host_copy(x) -> np.ndarray:
+    """A NumPy copy of a Tensor in its own dtype (bfloat16 stays ml_dtypes.bfloat16)."""
+    return x.detach().cpu().numpy().copy()
+
+
+def _check_grad(what: str, i: int, actual: np.ndarray, expected: np.ndarray, atol: float, rtol: float):
+    if actual.shape != expected.shape:
+        raise AssertionError(f"gradcheck: input {i}: autograd gradient has shape {actual.shape} but {what} "
+                             f"has shape {expected.shape}")
+    err = np.abs(actual - expected)
+    bad = ~(err <= atol + rtol * np.abs(expected))  # NaN on either side counts as a mismatch
+    if bad.any():
+        worst = np.where(np.isnan(err), np.inf, err)
+        k = np.unravel_index(int(np.argmax(np.where(bad, worst, -1.0))), actual.shape) if actual.ndim else ()
+        raise AssertionError(
+            f"gradcheck: the gradient of input {i} (shape {actual.shape}) disagrees with {what}: max abs error "
+            f"{float(np.max(worst)):.6g} ({int(bad.sum())} of {bad.size} elements out of tolerance atol={atol}, "
+            f"rtol={rtol}); at index {tuple(int(v) for v in k)}: autograd {float(actual[k])!r}, "
+            f"{what} {float(expected[k])!r}")
+
+
+def gradcheck(fn, inputs, *, reference=None, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              grad_output=None, seed: int = 0, finite_differences: bool = True) -> bool:
+    """Check tnn's autograd gradients of ``fn(*inputs)`` (one output Tensor).
+
+    ``inputs``: Tensors (float64 ones with ``requires_grad=True`` recommended) and other
+    arguments; the gradient is checked for every input that requires grad. ``grad_output``
+    (default: standard normal of the output's shape, seeded by ``seed``) is backpropagated with
+    tnn.autograd.grad (the inputs' ``.grad`` are left alone), and the result compared with
+
+    - central finite differences of ``fn`` (unless ``finite_differences=False``): fn called
+      under no_grad on copies of the input with one element moved by +-eps (the step actually
+      taken after rounding to the input's dtype divides the difference), and
+    - ``reference(grad_output_np, *input_arrays)`` if given: a ``tnn.reference.<op>_backward``-
+      style callable taking NumPy arrays (the inputs in their dtypes, other arguments as they
+      are) and returning one gradient per input, None meaning zero.
+
+    Raises AssertionError naming the input index and the max error; returns True."""
+    from .autograd import grad as _autograd_grad
+    from .autograd.grad_mode import enable_grad, no_grad
+    from .ops.creation import tensor
+    from .tensor import Tensor
+
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not diff:
+        raise ValueError("gradcheck: no input requires grad")
+    for i in diff:
+        if not inputs[i].dtype.is_floating_point:
+            raise ValueError(f"gradcheck: input {i} requires grad but has dtype {inputs[i].dtype}")
+    with enable_grad():
+        out = fn(*inputs)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"gradcheck: fn must return one Tensor, got {type(out).__name__} (wrap fn to pick one)")
+    if not out.requires_grad:
+        raise AssertionError("gradcheck: the output does not require grad: fn recorded no graph to the inputs")
+    if grad_output is None:
+        g = np.random.default_rng(seed).standard_normal(tuple(out.shape))
+    else:
+        g = np.asarray(to_numpy(grad_output), dtype=np.float64)
+        if g.shape != tuple(out.shape):
+            raise ValueError(f"gradcheck: grad_output has shape {g.shape}, the output {tuple(out.shape)}")
+    g_t = tensor(np.asarray(g).astype(out.dtype.np), device=out.device)
+    g = to_numpy(g_t).astype(np.float64)  # what is actually fed back (rounded to the output's dtype)
+    grads = _autograd_grad(out, [inputs[i] for i in diff], g_t, allow_unused=True)
+    analytic = {}
+    for i, gr in zip(diff, grads):
+        analytic[i] = np.zeros(tuple(inputs[i].shape)) if gr is None else to_numpy(gr).astype(np.float64)
+
+    if finite_differences:
+        with no_grad():
+            for i in diff:
+                x = inputs[i]
+                base = _host_copy(x)
+                num = np.zeros(base.shape)
+                for j in range(base.size):
+                    plus, minus = base.copy(), base.copy()
+                    plus.flat[j] = np.float64(base.flat[j]) + eps
+                    minus.flat[j] = np.float64(base.flat[j]) - eps
+                    step = float(plus.flat[j]) - float(minus.flat[j])
+                    if step == 0.0:
+                        raise ValueError(f"gradcheck: eps={eps} is below the resolution of {x.dtype} at input {i}; "
+                                         "use float64 inputs or a larger eps")
+                    vals = []
+                    for arr in (plus, minus):
+                        args = list(inputs)
+                        args[i] = tensor(arr, device=x.device)
+                        vals.append(to_numpy(fn(*args)).astype(np.float64))
+                    num.flat[j] = np.sum(g * (vals[0] - vals[1])) / step
+                _check_grad("finite differences", i, analytic[i], num, atol, rtol)
+
+    if reference is not None:
+        arrays = [_host_copy(x) if isinstance(x, Tensor) else x for x in inputs]
+        expected = reference(g, *arrays)
+        if not isinstance(expected, (tuple, list)):
+            expected = (expected,)
+        for i in diff:
+            e = expected[i] if i < len(expected) else None
+            e = np.zeros(tuple(inputs[i].shape)) if e is None else np.asarray(e, dtype=np.float64)
+            _check_grad("the reference", i, analytic[i], e, atol, rtol)
+    return True
