@@ -281,7 +281,7 @@ _METHODS = {
                 "byte", "bool"],
     "views": ["view", "view_as", "reshape", "reshape_as", "transpose", "t", "permute", "squeeze", "unsqueeze",
               "expand", "expand_as", "flatten", "unflatten", "narrow", "split", "chunk", "unbind", "movedim",
-              "swapaxes", "swapdims", "__getitem__", "__setitem__"],
+              "swapaxes", "swapdims", "select", "__getitem__", "__setitem__"],
     "indexing": ["index_select", "gather", "masked_fill", "masked_fill_", "masked_select", "nonzero",
                  "index_put_", "index_put", "scatter", "scatter_", "scatter_add", "scatter_add_", "repeat"],
     "elementwise": [
@@ -296,7 +296,7 @@ _METHODS = {
         "clip", "lerp", "add_", "sub_", "mul_", "div_", "remainder_", "pow_", "clamp_", "clip_",
         "lerp_", "floor_divide_", "maximum_", "minimum_", "eq_", "ne_", "lt_", "le_", "gt_", "ge_",
         "logical_and_", "logical_or_", "logical_xor_", "bitwise_not", "bitwise_and", "bitwise_or",
-        "bitwise_xor", "clamp_min", "clamp_max",
+        "bitwise_xor", "clamp_min", "clamp_max", "fmod_", "clamp_min_", "clamp_max_",
     ],
     "reduce": ["sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var", "std",
                "logsumexp", "norm", "all", "any", "cumsum", "sum_to_size"],

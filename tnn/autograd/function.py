@@ -207,9 +207,12 @@ class Function(metaclass=FunctionMeta):
             out = cls.forward(ctx, *args, **kwargs)
         if not record:
             return out
+        if ctx._dirty:
+            from ..ops import views as _views  # view + in-place bookkeeping lives with the views
         for t in ctx._dirty:
             if t.requires_grad and t.grad_fn is None:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+            _views._check_inplace(t)
         outs = out if isinstance(out, tuple) else (out,)
         node = BackwardNode(cls, ctx, cls._backward_name)
         node.next_functions = tuple(gradient_edge(a) if n else (None, 0) for a, n in zip(args, needs))
@@ -231,6 +234,8 @@ class Function(metaclass=FunctionMeta):
                 o.requires_grad = True
             new_outs.append(o)
         node._output_meta = tuple(meta)
+        if ctx._dirty:
+            _views._rebase_inplace(node, args, ctx._dirty)
         return tuple(new_outs) if isinstance(out, tuple) else new_outs[0]
 
 

@@ -4,19 +4,29 @@ Every function validates its arguments (torch's error texts), works out the resu
 ``result_type`` and the dtype the kernel computes in (float32 for float16/bfloat16, int8 for
 bool), allocates the output (or checks the in-place / ``out=`` target), and launches one of the
 three kernels in ``tnn.kernels.elementwise``. Python scalars go to the kernel as scalar
-arguments, never as tensors."""
+arguments, never as tensors.
+
+Autograd: every float-valued op is a Function (torch's grad_fn names) over those helpers; its
+backward is written with the same public ops. In-place variants mark their input dirty and save
+the result where backward can use it (exp_, sigmoid_, ...), else a clone of the input taken before
+it is overwritten. Comparisons, logical/bitwise ops, isnan & co. and floor_divide have no gradient
+(their in-place forms on a float tensor in a graph give its old values a zero gradient)."""
 from __future__ import annotations
 
 import builtins as _b
+import math
 import numbers
 
 import numpy as np
 
+from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
 from ..kernels import elementwise as K
 from ..runtime import dtypes as dt
 from ..shape import broadcast_shapes, broadcast_strides, coalesce
 from ..tensor import Tensor
 from .copying import _check_writable_overlap
+from .views import _check_inplace_pre
 
 __all__ = [
     "neg", "negative", "abs", "absolute", "sign", "exp", "exp2", "expm1", "log", "log2", "log1p", "sqrt", "rsqrt",
@@ -187,6 +197,54 @@ def _finish_inplace(t: Tensor) -> Tensor:
     return t
 
 
+# ----------------------------------------------------------------------------- autograd helpers
+LN2 = math.log(2.0)
+
+
+def _meta(x):
+    """(shape, dtype, device) of a Tensor operand (what its gradient must have), None for a scalar."""
+    return (tuple(x.shape), x.dtype, x.device) if isinstance(x, Tensor) else None
+
+
+def _to_operand(g: Tensor, meta) -> Tensor:
+    """A gradient of the (broadcast) result as the gradient of an operand with ``meta``: summed
+    over the broadcast dims, cast to the operand's dtype and moved to its device."""
+    shape, dtype, dev = meta
+    if tuple(g.shape) != shape:
+        g = g.sum_to_size(shape)
+    if g.dtype is not dtype or g.device != dev:
+        g = g.to(device=dev, dtype=dtype)
+    return g
+
+
+def _zeros(meta) -> Tensor:
+    from .creation import zeros
+    shape, dtype, dev = meta
+    return zeros(shape, dtype=dtype, device=dev)
+
+
+def _save(ctx, *values) -> None:
+    """Save what backward needs: Tensors version-checked (save_for_backward), scalars as they are."""
+    ctx.save_for_backward(*(v if isinstance(v, Tensor) else None for v in values))
+    ctx.scalars = tuple(None if isinstance(v, Tensor) else v for v in values)
+
+
+def _load(ctx) -> tuple:
+    return tuple(s if t is None else t for t, s in zip(ctx.saved_tensors, ctx.scalars))
+
+
+def _no_out_grad(name: str, *xs) -> None:
+    if is_grad_enabled() and _b.any(isinstance(x, Tensor) and x.requires_grad for x in xs):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
+                           "but one of the arguments requires grad.")
+
+
+def _pre_inplace(t, *others) -> None:
+    """The leaf / view-of-leaf checks of an in-place op, made before anything is written."""
+    if isinstance(t, Tensor):
+        _check_inplace_pre(t, *others)
+
+
 # ----------------------------------------------------------------------------- unary
 _FLOAT_UNARY = {"exp", "exp2", "expm1", "log", "log2", "log1p", "sqrt", "rsqrt", "reciprocal", "sin", "cos",
                 "tanh", "sigmoid"}
@@ -237,12 +295,85 @@ def _unary(name: str, x, *, out=None, inplace=False, p=0, op=None):
     return _finish_inplace(r) if (inplace or out is not None) else r
 
 
+class _Unary(Function):
+    """Base of the unary Functions: forward runs ``_unary(cls._op)`` (in place when ``inplace``)
+    and saves what ``cls._grad(grad, saved)`` needs: "input" (an in-place op clones it before
+    overwriting it), "result" or nothing. ``_grad`` None means a zero gradient (rounding ops)."""
+    _op = ""
+    _save = None
+    _grad = None
+
+    @classmethod
+    def forward(cls, ctx, x, inplace=False, **kw):
+        saved = x
+        if cls._save == "input" and inplace and ctx.needs_input_grad[0]:
+            saved = x.clone()
+        out = _unary(cls._op, x, inplace=inplace, **kw)
+        if inplace:
+            ctx.mark_dirty(x)
+        if cls._save:
+            ctx.save_for_backward(saved if cls._save == "input" else out)
+        return out
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        if cls._grad is None:
+            from .creation import zeros_like
+            return zeros_like(grad), None
+        return cls._grad(grad, ctx.saved_tensors[0] if cls._save else None), None
+
+
+def _unary_fn(op: str, backward_name: str, save=None, grad=None):
+    """A _Unary subclass: ``grad(g, saved)`` is the input's gradient given the saved tensor."""
+    return type(f"_{op.title()}", (_Unary,), {"_op": op, "_backward_name": backward_name, "_save": save,
+                                               "_grad": None if grad is None else staticmethod(grad)})
+
+
+_UNARY = {  # torch's derivative formulas (derivatives.yaml); x the input, y the result
+    "neg": _unary_fn("neg", "NegBackward0", None, lambda g, _: neg(g)),
+    "abs": _unary_fn("abs", "AbsBackward0", "input", lambda g, x: g * sign(x)),
+    "sign": _unary_fn("sign", "SignBackward0"),
+    "exp": _unary_fn("exp", "ExpBackward0", "result", lambda g, y: g * y),
+    "exp2": _unary_fn("exp2", "Exp2Backward0", "result", lambda g, y: g * y * LN2),
+    "expm1": _unary_fn("expm1", "Expm1Backward0", "result", lambda g, y: g * (y + 1)),
+    "log": _unary_fn("log", "LogBackward0", "input", lambda g, x: g / x),
+    "log2": _unary_fn("log2", "Log2Backward0", "input", lambda g, x: g / (x * LN2)),
+    "log1p": _unary_fn("log1p", "Log1PBackward0", "input", lambda g, x: g / (x + 1)),
+    "sqrt": _unary_fn("sqrt", "SqrtBackward0", "result", lambda g, y: g / (y * 2)),
+    "rsqrt": _unary_fn("rsqrt", "RsqrtBackward0", "result", lambda g, y: g * y ** 3 * -0.5),
+    "reciprocal": _unary_fn("reciprocal", "ReciprocalBackward0", "result", lambda g, y: (g * y * y).neg_()),
+    "sin": _unary_fn("sin", "SinBackward0", "input", lambda g, x: g * cos(x)),
+    "cos": _unary_fn("cos", "CosBackward0", "input", lambda g, x: (g * sin(x)).neg_()),
+    "tanh": _unary_fn("tanh", "TanhBackward0", "result", lambda g, y: g * (1 - y * y)),
+    "sigmoid": _unary_fn("sigmoid", "SigmoidBackward0", "result", lambda g, y: g * y * (1 - y)),
+    # threshold_backward: zero where the result is <= 0 (a NaN result passes the gradient)
+    "relu": _unary_fn("relu", "ReluBackward0", "result", lambda g, y: where(le(y, 0), 0.0, g)),
+    "floor": _unary_fn("floor", "FloorBackward0"),
+    "ceil": _unary_fn("ceil", "CeilBackward0"),
+    "trunc": _unary_fn("trunc", "TruncBackward0"),
+    "square": _unary_fn("square", "PowBackward0", "input", lambda g, x: g * x * 2),
+    "logical_not": _unary_fn("logical_not", "LogicalNotBackward0"),  # in place on floats only: zero grad
+}
+_Round, _RoundDecimals = _unary_fn("round", "RoundBackward0"), _unary_fn("round", "RoundBackward1")
+
+
 def _make_unary(name: str):
+    fn_cls = _UNARY.get(name)
+    differentiable = fn_cls is not None and name != "logical_not"
+
     def fn(input, *, out=None):
-        return _unary(name, input, out=out)
+        if out is not None:
+            _no_out_grad(name, input, out)
+            return _unary(name, input, out=out)
+        if not differentiable:
+            return _unary(name, input)
+        return fn_cls.apply(input)
 
     def fn_(input):
-        return _unary(name, input, inplace=True)
+        if fn_cls is None:
+            return _unary(name, input, inplace=True)
+        _pre_inplace(input)
+        return fn_cls.apply(input, True)
 
     fn.__name__, fn_.__name__ = name, name + "_"
     fn.__doc__ = f"Elementwise {name} (torch.{name})."
@@ -292,12 +423,16 @@ def _round_op(x, decimals):
 def round(input, decimals: int = 0, *, out=None):
     """Round half to even (torch.round); ``decimals`` rounds to that many decimal places."""
     op, p = _round_op(input, decimals)
-    return _unary("round", input, out=out, op=op, p=p)
+    if out is not None:
+        _no_out_grad("round", input, out)
+        return _unary("round", input, out=out, op=op, p=p)
+    return (_RoundDecimals if decimals else _Round).apply(input, op=op, p=p)
 
 
 def round_(input, decimals: int = 0):
     op, p = _round_op(input, decimals)
-    return _unary("round", input, inplace=True, op=op, p=p)
+    _pre_inplace(input)
+    return (_RoundDecimals if decimals else _Round).apply(input, True, op=op, p=p)
 
 
 # ----------------------------------------------------------------------------- binary
@@ -386,53 +521,262 @@ def _check_zero_divisor(b):
         raise RuntimeError("ZeroDivisionError")
 
 
+class _Binary(Function):
+    """Base of the binary Functions. forward runs ``_binary(cls._op)`` (in place when ``inplace``;
+    keyword options such as alpha land in ctx.kw) and saves what ``cls._saves(needs_a, needs_b)``
+    asks for among (a, b, result); an in-place op clones its first operand before overwriting it
+    when backward needs it. ``cls._grads(ctx, g, a, b, r, na, nb)`` gives the gradients w.r.t.
+    the broadcast result, then summed to each operand's shape, dtype and device."""
+    _op = ""
+
+    @staticmethod
+    def _saves(na, nb):
+        return False, False, False
+
+    @classmethod
+    def forward(cls, ctx, a, b, inplace=False, **kw):
+        ctx.meta, ctx.kw = (_meta(a), _meta(b)), kw
+        sa, sb, sr = cls._saves(*ctx.needs_input_grad[:2])
+        a0 = a.clone() if inplace and isinstance(a, Tensor) and (sa or (sb and b is a)) else a
+        out = _binary(cls._op + "_" if inplace else cls._op, a, b, inplace=inplace, **kw)
+        if inplace:
+            ctx.mark_dirty(a)
+        _save(ctx, a0 if sa else None, (a0 if b is a else b) if sb else None, out if sr else None)
+        return out
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        na, nb = ctx.needs_input_grad[:2]
+        ga, gb = cls._grads(ctx, grad, *_load(ctx), na, nb)
+        return (_to_operand(ga, ctx.meta[0]) if na else None, _to_operand(gb, ctx.meta[1]) if nb else None, None)
+
+
+class _Add(_Binary):
+    _op, _backward_name, _sign = "add", "AddBackward0", 1
+
+    @classmethod
+    def _grads(cls, ctx, g, a, b, r, na, nb):
+        alpha = cls._sign * ctx.kw.get("alpha", 1)
+        return g, ((g if alpha == 1 else g * alpha) if nb else None)
+
+
+class _Sub(_Add):
+    _op, _backward_name, _sign = "sub", "SubBackward0", -1
+
+
+class _Rsub(_Sub):  # number - tensor
+    _backward_name = "RsubBackward1"
+
+
+class _Mul(_Binary):
+    _op, _backward_name = "mul", "MulBackward0"
+    _saves = staticmethod(lambda na, nb: (nb, na, False))
+
+    @staticmethod
+    def _grads(ctx, g, a, b, r, na, nb):
+        return (g * b if na else None), (g * a if nb else None)
+
+
+class _Div(_Binary):
+    _op, _backward_name = "div", "DivBackward0"
+    _saves = staticmethod(lambda na, nb: (nb, True, False))
+
+    @staticmethod
+    def _grads(ctx, g, a, b, r, na, nb):
+        return (g / b if na else None), ((g * (a / b) / b).neg_() if nb else None)
+
+
+class _TrueDivide(_Div):
+    _op = "true_divide"
+
+
+class _ZeroGrad(_Binary):
+    """Results without a gradient (rounded division; in-place comparisons, logical ops and
+    floor_divide_ on a float tensor): the operands' histories get zeros."""
+
+    @staticmethod
+    def _grads(ctx, g, a, b, r, na, nb):
+        return (_zeros(ctx.meta[0]) if na else None), (_zeros(ctx.meta[1]) if nb else None)
+
+
+class _DivRounded(_ZeroGrad):
+    _op, _backward_name = "div", "DivBackward2"
+
+
+class _DivRoundedScalar(_DivRounded):
+    _backward_name = "DivBackward3"
+
+
+_ZERO_GRAD_CLASSES: dict = {}
+
+
+def _zero_grad_cls(op: str, other):
+    """The _ZeroGrad Function of an in-place non-differentiable op (EqBackward0 / EqBackward1 ...)."""
+    key = (op, isinstance(other, Tensor))
+    cls = _ZERO_GRAD_CLASSES.get(key)
+    if cls is None:
+        name = "".join(w.title() for w in op.split("_")) + f"Backward{int(key[1])}"
+        cls = _ZERO_GRAD_CLASSES[key] = type(f"_{name}", (_ZeroGrad,), {"_op": op, "_backward_name": name})
+    return cls
+
+
+class _Remainder(_Binary):
+    """d/dother of a - b * round(a / b) is -round(a / b): floor for remainder, trunc for fmod."""
+    _op, _backward_name, _mode = "remainder", "RemainderBackward1", "floor"
+    _saves = staticmethod(lambda na, nb: (nb, nb, False))
+
+    @classmethod
+    def _grads(cls, ctx, g, a, b, r, na, nb):
+        return g, ((g * div(a, b, rounding_mode=cls._mode)).neg_() if nb else None)
+
+
+class _RemainderScalar(_Remainder):
+    _backward_name = "RemainderBackward0"
+
+
+class _Fmod(_Remainder):
+    _op, _backward_name, _mode = "fmod", "FmodBackward1", "trunc"
+
+
+class _FmodScalar(_Fmod):
+    _backward_name = "FmodBackward0"
+
+
+class _PowScalar(_Binary):
+    """tensor ** number: exponent * x ** (exponent - 1), zero for exponent 0."""
+    _op, _backward_name = "pow", "PowBackward0"
+    _saves = staticmethod(lambda na, nb: (na, True, False))
+
+    @staticmethod
+    def _grads(ctx, g, a, b, r, na, nb):
+        if b == 0:
+            return _zeros(ctx.meta[0]), None
+        return g * (a if b - 1 == 1 else a ** (b - 1)) * b, None
+
+
+class _PowTensor(_Binary):
+    """tensor ** tensor: the input's gradient is 0 where the exponent is 0; the exponent's,
+    result * log(input), is 0 where input == 0 and exponent >= 0."""
+    _op, _backward_name = "pow", "PowBackward1"
+    _saves = staticmethod(lambda na, nb: (True, True, nb))
+
+    @staticmethod
+    def _grads(ctx, g, a, b, r, na, nb):
+        a, b = (v if v.dtype is g.dtype else v.to(g.dtype) for v in (a, b))
+        ga = where(eq(b, 0), 0.0, g * b * a ** (b - 1)) if na else None
+        gb = where(logical_and(eq(a, 0), ge(b, 0)), 0.0, g * r * log(a)) if nb else None
+        return ga, gb
+
+
+class _RPow(_Binary):
+    """number ** tensor: result * log(number) (0 where the number is 0 and the exponent >= 0)."""
+    _op, _backward_name = "pow", "PowBackward2"
+    _saves = staticmethod(lambda na, nb: (True, nb, nb))
+
+    @staticmethod
+    def _grads(ctx, g, a, b, r, na, nb):
+        base = _b.float(a)
+        gb = g * r * (math.log(base) if base > 0 else (-math.inf if base == 0 else math.nan))
+        return None, (where(ge(b, 0), 0.0, gb) if base == 0 else gb)
+
+
+class _Maximum(_Binary):
+    """The larger operand gets the gradient; ties give half to each (NaN: both get it)."""
+    _op, _backward_name, _max = "maximum", "MaximumBackward0", True
+    _saves = staticmethod(lambda na, nb: (True, True, False))
+
+    @classmethod
+    def _grads(cls, ctx, g, a, b, r, na, nb):
+        loses = lt if cls._max else gt
+        half = where(eq(a, b), g * 0.5, g)
+        return (where(loses(a, b), 0.0, half) if na else None), (where(loses(b, a), 0.0, half) if nb else None)
+
+
+class _Minimum(_Maximum):
+    _op, _backward_name, _max = "minimum", "MinimumBackward0", False
+
+
+def _call(fn_cls, name: str, a, b, out, **kw):
+    """Out of place: the Function (or, with ``out=``, the plain kernel after the autograd check)."""
+    if out is not None:
+        _no_out_grad(name, a, b, out)
+        return _binary(name, a, b, out=out, **kw)
+    return fn_cls.apply(a, b, **kw)
+
+
+def _call_(fn_cls, a, b, **kw):
+    """In place: the leaf checks, then the Function on ``a``."""
+    _pre_inplace(a, b)
+    return fn_cls.apply(a, b, True, **kw)
+
+
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other."""
-    return _binary("add", input, other, alpha=alpha, out=out)
+    return _call(_Add, "add", input, other, out, alpha=alpha)
 
 
 def sub(input, other, *, alpha=1, out=None):
     """input - alpha * other."""
-    return _binary("sub", input, other, alpha=alpha, out=out)
+    return _call(_Sub if isinstance(input, Tensor) else _Rsub, "sub", input, other, out, alpha=alpha)
 
 
 def add_(input, other, *, alpha=1):
-    return _binary("add_", input, other, alpha=alpha, inplace=True)
+    return _call_(_Add, input, other, alpha=alpha)
 
 
 def sub_(input, other, *, alpha=1):
-    return _binary("sub_", input, other, alpha=alpha, inplace=True)
+    return _call_(_Sub, input, other, alpha=alpha)
+
+
+def _div_cls(other, rounding_mode):
+    if rounding_mode is None:
+        return _Div
+    return _DivRounded if isinstance(other, Tensor) else _DivRoundedScalar
 
 
 def div(input, other, *, rounding_mode=None, out=None):
     """True division (ints give the default float dtype), or rounded with 'trunc' / 'floor'."""
-    return _binary("div", input, other, rounding_mode=rounding_mode, out=out)
+    return _call(_div_cls(other, rounding_mode), "div", input, other, out, rounding_mode=rounding_mode)
 
 
 def div_(input, other, *, rounding_mode=None):
-    return _binary("div_", input, other, rounding_mode=rounding_mode, inplace=True)
+    return _call_(_div_cls(other, rounding_mode), input, other, rounding_mode=rounding_mode)
 
 
-def _make_binary(name: str, doc: str):
+def _make_binary(name: str, doc: str, pick=None):
+    """fn, fn_ for a binary op; ``pick(a, b)`` chooses its Function (None: no gradient)."""
     def fn(input, other, *, out=None):
-        return _binary(name, input, other, out=out)
+        if pick is None:
+            return _binary(name, input, other, out=out)
+        return _call(pick(input, other), name, input, other, out)
 
     def fn_(input, other):
-        return _binary(name + "_", input, other, inplace=True)
+        return _call_(pick(input, other) if pick else _zero_grad_cls(name, other), input, other)
 
     fn.__name__, fn_.__name__ = name, name + "_"
     fn.__doc__, fn_.__doc__ = doc, f"In-place {name}."
     return fn, fn_
 
 
-mul, mul_ = _make_binary("mul", "input * other.")
-true_divide, _ = _make_binary("true_divide", "input / other (true division).")
+def _by_other(tensor_cls, scalar_cls):
+    return lambda a, b: tensor_cls if isinstance(b, Tensor) else scalar_cls
+
+
+def _pick_pow(a, b):
+    if not isinstance(a, Tensor):
+        return _RPow
+    return _PowTensor if isinstance(b, Tensor) else _PowScalar
+
+
+mul, mul_ = _make_binary("mul", "input * other.", lambda a, b: _Mul)
+true_divide, _ = _make_binary("true_divide", "input / other (true division).", lambda a, b: _TrueDivide)
 floor_divide, floor_divide_ = _make_binary("floor_divide", "floor(input / other), as Python's //.")
-remainder, remainder_ = _make_binary("remainder", "Python's modulus: the result has the sign of other.")
-fmod, fmod_ = _make_binary("fmod", "C's fmod: the result has the sign of input.")
-pow, pow_ = _make_binary("pow", "input ** exponent.")
-maximum, maximum_ = _make_binary("maximum", "Elementwise max; NaN propagates.")
-minimum, minimum_ = _make_binary("minimum", "Elementwise min; NaN propagates.")
+remainder, remainder_ = _make_binary("remainder", "Python's modulus: the result has the sign of other.",
+                                     _by_other(_Remainder, _RemainderScalar))
+fmod, fmod_ = _make_binary("fmod", "C's fmod: the result has the sign of input.", _by_other(_Fmod, _FmodScalar))
+pow, pow_ = _make_binary("pow", "input ** exponent.", _pick_pow)
+maximum, maximum_ = _make_binary("maximum", "Elementwise max; NaN propagates.", lambda a, b: _Maximum)
+minimum, minimum_ = _make_binary("minimum", "Elementwise min; NaN propagates.", lambda a, b: _Minimum)
 logical_and, logical_and_ = _make_binary("logical_and", "(input != 0) & (other != 0), bool.")
 logical_or, logical_or_ = _make_binary("logical_or", "(input != 0) | (other != 0), bool.")
 logical_xor, logical_xor_ = _make_binary("logical_xor", "(input != 0) ^ (other != 0), bool.")
@@ -466,11 +810,7 @@ greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
 # ----------------------------------------------------------------------------- ternary
-def where(condition, input=None, other=None, *, out=None):
-    """condition ? input : other, broadcasting all three; where(condition) is nonzero(as_tuple=True)."""
-    if input is None and other is None:
-        from .indexing import nonzero
-        return nonzero(condition, as_tuple=True)
+def _where(condition, input, other, *, out=None):
     if not isinstance(condition, Tensor):
         raise TypeError(f"where(): argument 'condition' (position 1) must be Tensor, not {type(condition).__name__}")
     if condition.dtype is not dt.bool_:
@@ -481,6 +821,35 @@ def where(condition, input=None, other=None, *, out=None):
     res = dt.result_type(x, y)  # two scalars: their own promotion (floats give the default dtype)
     r = _run("ternary", "where", [condition, x, y], res, _compute(res), out=out, a_compute=dt.bool_)
     return _finish_inplace(r) if out is not None else r
+
+
+class _Where(Function):
+    """Each branch gets the gradient where it was selected, zero elsewhere."""
+    _backward_name = "WhereBackward0"
+
+    @staticmethod
+    def forward(ctx, condition, x, y):
+        ctx.meta = (_meta(x), _meta(y))
+        ctx.save_for_backward(condition)
+        return _where(condition, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (c,) = ctx.saved_tensors
+        _, nx, ny = ctx.needs_input_grad
+        return (None, _to_operand(where(c, grad, 0.0), ctx.meta[0]) if nx else None,
+                _to_operand(where(c, 0.0, grad), ctx.meta[1]) if ny else None)
+
+
+def where(condition, input=None, other=None, *, out=None):
+    """condition ? input : other, broadcasting all three; where(condition) is nonzero(as_tuple=True)."""
+    if input is None and other is None:
+        from .indexing import nonzero
+        return nonzero(condition, as_tuple=True)
+    if out is not None:
+        _no_out_grad("where", input, other, out)
+        return _where(condition, input, other, out=out)
+    return _Where.apply(condition, input, other)
 
 
 def _clamp(name: str, input, min=None, max=None, *, out=None, inplace=False):
@@ -504,29 +873,83 @@ def _clamp(name: str, input, min=None, max=None, *, out=None, inplace=False):
     return _finish_inplace(r) if (inplace or out is not None) else r
 
 
+class _Clamp(Function):
+    """clamp / clamp_min / clamp_max, bounds None, numbers or tensors (torch's clamp_backward and
+    clamp_backward_min_max): the input gets the gradient where min <= x <= max; a tensor min where
+    x < min < max; a tensor max where x > max or max < min."""
+    _backward_name = "ClampBackward1"
+
+    @staticmethod
+    def forward(ctx, x, lo, hi, inplace=False, name="clamp"):
+        ctx.meta = (_meta(x), _meta(lo), _meta(hi))
+        x0 = x.clone() if inplace and _b.any(ctx.needs_input_grad[:3]) else x
+        out = _clamp(name, x, lo, hi, inplace=inplace)
+        if inplace:
+            ctx.mark_dirty(x)
+        _save(ctx, x0, lo, hi)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, lo, hi = _load(ctx)
+        nx, nlo, nhi = ctx.needs_input_grad[:3]
+        gx = glo = ghi = None
+        if lo is not None and hi is not None:
+            gx = where(logical_and(ge(x, lo), le(x, hi)), g, 0.0) if nx else None
+            glo = where(logical_and(lt(x, lo), lt(lo, hi)), g, 0.0) if nlo else None
+            ghi = where(logical_or(gt(x, hi), lt(hi, lo)), g, 0.0) if nhi else None
+        elif lo is not None:
+            gx = where(ge(x, lo), g, 0.0) if nx else None
+            glo = where(lt(x, lo), g, 0.0) if nlo else None
+        else:
+            gx = where(le(x, hi), g, 0.0) if nx else None
+            ghi = where(gt(x, hi), g, 0.0) if nhi else None
+        return tuple(None if v is None else _to_operand(v, m) for v, m in zip((gx, glo, ghi), ctx.meta)) + (None,)
+
+
+def _clamp_fn(base: str, tensor_bound: bool):
+    name = {"clamp": "Clamp", "clamp_min": "ClampMin", "clamp_max": "ClampMax"}[base]
+    number, tensor = (0, 1) if base != "clamp" else (1, 0)  # torch numbers clamp.Tensor 0, clamp.Scalar 1
+    return type(f"_{name}{tensor_bound}", (_Clamp,),
+                {"_backward_name": f"{name}Backward{tensor if tensor_bound else number}"})
+
+
+_CLAMP_CLASSES = {(b, t): _clamp_fn(b, t) for b in ("clamp", "clamp_min", "clamp_max") for t in (False, True)}
+
+
+def _call_clamp(name: str, input, lo, hi, out=None, inplace=False):
+    if out is not None:
+        _no_out_grad(name, input, lo, hi, out)
+        return _clamp(name, input, lo, hi, out=out)
+    if inplace:
+        _pre_inplace(input, lo, hi)
+    cls = _CLAMP_CLASSES[(name.rstrip("_"), isinstance(lo, Tensor) or isinstance(hi, Tensor))]
+    return cls.apply(input, lo, hi, inplace, name=name)
+
+
 def clamp(input, min=None, max=None, *, out=None):
     """min(max(input, min), max) with type promotion; min/max are numbers or tensors; NaN propagates."""
-    return _clamp("clamp", input, min, max, out=out)
+    return _call_clamp("clamp", input, min, max, out)
 
 
 def clamp_(input, min=None, max=None):
-    return _clamp("clamp_", input, min, max, inplace=True)
+    return _call_clamp("clamp_", input, min, max, inplace=True)
 
 
 def clamp_min(input, min, *, out=None):
-    return _clamp("clamp_min", input, min, None, out=out)
+    return _call_clamp("clamp_min", input, min, None, out)
 
 
 def clamp_max(input, max, *, out=None):
-    return _clamp("clamp_max", input, None, max, out=out)
+    return _call_clamp("clamp_max", input, None, max, out)
 
 
 def clamp_min_(input, min):
-    return _clamp("clamp_min_", input, min, None, inplace=True)
+    return _call_clamp("clamp_min_", input, min, None, inplace=True)
 
 
 def clamp_max_(input, max):
-    return _clamp("clamp_max_", input, None, max, inplace=True)
+    return _call_clamp("clamp_max_", input, None, max, inplace=True)
 
 
 clip, clip_ = clamp, clamp_
@@ -552,10 +975,42 @@ def _lerp(name: str, input, end, weight, *, out=None, inplace=False):
     return _finish_inplace(r) if (inplace or out is not None) else r
 
 
+class _Lerp(Function):
+    """input: grad * (1 - weight); end: grad * weight; a tensor weight: grad * (end - input)."""
+    _backward_name = "LerpBackward0"
+
+    @staticmethod
+    def forward(ctx, x, end, w, inplace=False):
+        nw = ctx.needs_input_grad[2]
+        ctx.meta = (_meta(x), _meta(end), _meta(w))
+        x0 = x.clone() if inplace and nw else x
+        out = _lerp("lerp_" if inplace else "lerp", x, end, w, inplace=inplace)
+        if inplace:
+            ctx.mark_dirty(x)
+        _save(ctx, x0 if nw else None, end if nw else None, w)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, end, w = _load(ctx)
+        nx, ne_, nw = ctx.needs_input_grad[:3]
+        return (_to_operand(g * (1 - w), ctx.meta[0]) if nx else None,
+                _to_operand(g * w, ctx.meta[1]) if ne_ else None,
+                _to_operand(g * (end - x), ctx.meta[2]) if nw else None, None)
+
+
+class _LerpTensor(_Lerp):
+    _backward_name = "LerpBackward1"
+
+
 def lerp(input, end, weight, *, out=None):
     """input + weight * (end - input), in torch's two-sided form (exact at weight 0 and 1)."""
-    return _lerp("lerp", input, end, weight, out=out)
+    if out is not None:
+        _no_out_grad("lerp", input, end, weight, out)
+        return _lerp("lerp", input, end, weight, out=out)
+    return (_LerpTensor if isinstance(weight, Tensor) else _Lerp).apply(input, end, weight)
 
 
 def lerp_(input, end, weight):
-    return _lerp("lerp_", input, end, weight, inplace=True)
+    _pre_inplace(input, end, weight)
+    return (_LerpTensor if isinstance(weight, Tensor) else _Lerp).apply(input, end, weight, True)

@@ -5,18 +5,23 @@ Index tensors are moved to the indexed tensor's device, and bounds are checked o
 device-to-host copy of the indices, as torch's cpu path does) before any launch. Semantics are
 torch's: integers select a dim before advanced indexing (``x[0, :, idx]`` is ``x[0][:, idx]``),
 the broadcast index dims replace the indexed dims in place when those are adjacent and go first
-otherwise (NumPy's rule), and a boolean mask is its ``nonzero()`` coordinates."""
+otherwise (NumPy's rule), and a boolean mask is its ``nonzero()`` coordinates.
+
+Autograd: each op is a Function over the non-differentiable ``_<op>_impl``; gradients scatter back
+with the same kernels (gather <-> scatter-add, index -> index_put with accumulate)."""
 from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
 from ..kernels import copy as KC
 from ..kernels import index as K
 from ..runtime import dtypes as dt
 from ..shape import broadcast_shapes, broadcast_strides, coalesce, contiguous_strides, normalize_dim
 from ..tensor import Tensor
 from .copying import _check_writable_overlap, _host_array, copy_, host_tensor
-from .views import _shape_arg, basic_index, narrow, unsqueeze
+from .views import _check_inplace_pre, _shape_arg, _sum_to, basic_index, narrow, unsqueeze
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "index_select", "gather", "scatter",
            "scatter_add", "masked_fill", "masked_select", "nonzero", "index_put"]
@@ -70,6 +75,22 @@ def _check_bounds(idx: Tensor, size: int, dim: int, *, negative: bool, exc=Index
 
 def _is_mask(k) -> bool:
     return isinstance(k, Tensor) and k.dtype in (dt.bool_, dt.uint8)
+
+
+def _zeros(shape, dtype, dev) -> Tensor:
+    from .creation import zeros
+    return zeros(tuple(shape), dtype=dtype, device=dev)
+
+
+def _key_tensors(key) -> tuple:
+    parts = key if isinstance(key, tuple) else (key,)
+    return tuple(k for k in parts if isinstance(k, Tensor))
+
+
+def _check_out_grad(name, *tensors):
+    if is_grad_enabled() and any(isinstance(x, Tensor) and x.requires_grad for x in tensors):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
+                           "but one of the arguments requires grad.")
 
 
 # ---------------------------------------------------------------- advanced indexing
@@ -198,6 +219,29 @@ def advanced_getitem(t: Tensor, key) -> Tensor:
     return out
 
 
+class _Index(Function):
+    """x[key] with index tensors or masks: the gradient is scattered back with accumulation, so
+    repeated indices sum."""
+    _backward_name = "IndexBackward0"
+
+    @staticmethod
+    def forward(ctx, t, key):
+        ctx.meta, ctx.key = (tuple(t.shape), t.dtype, t.device), key
+        ctx.save_for_backward(*_key_tensors(key))
+        return advanced_getitem(t, key)
+
+    @staticmethod
+    def backward(ctx, grad):
+        ctx.saved_tensors  # raises if an index tensor was modified in place since forward
+        g = _zeros(*ctx.meta)
+        advanced_setitem(g, ctx.key, grad, accumulate=True)
+        return g, None
+
+
+def _index(t: Tensor, key) -> Tensor:
+    return _Index.apply(t, key)
+
+
 def advanced_setitem(t: Tensor, key, value, accumulate: bool = False) -> None:
     """t[key] = value (or += with ``accumulate``, summing duplicate indices in order)."""
     _check_writable_overlap(t)
@@ -239,8 +283,38 @@ def advanced_setitem(t: Tensor, key, value, accumulate: bool = False) -> None:
     t._version_bump()
 
 
-def index_put_(t: Tensor, indices, values, accumulate: bool = False) -> Tensor:
-    """t[indices] = values (``+=`` with accumulate; duplicates summed deterministically)."""
+class _IndexPut(Function):
+    """t[key] = values (+= with accumulate): values get the gathered gradient; t gets the gradient
+    zeroed where written (unchanged with accumulate)."""
+    _backward_name = "IndexPutBackward0"
+
+    @staticmethod
+    def forward(ctx, t, values, key, accumulate, inplace):
+        ctx.key, ctx.accumulate, ctx.values_shape = key, accumulate, tuple(values.shape)
+        ctx.save_for_backward(*_key_tensors(key))
+        if not inplace:
+            t = t.clone()
+        advanced_setitem(t, key, values, accumulate=accumulate)
+        if inplace:
+            ctx.mark_dirty(t)
+        return t
+
+    @staticmethod
+    def backward(ctx, grad):
+        ctx.saved_tensors
+        gt = gv = None
+        if ctx.needs_input_grad[0]:
+            gt = grad
+            if not ctx.accumulate:
+                gt = grad.clone()
+                advanced_setitem(gt, ctx.key, 0)
+        if ctx.needs_input_grad[1]:
+            gv = _sum_to(advanced_getitem(grad, ctx.key), ctx.values_shape)
+        return gt, gv, None, None, None
+
+
+def _index_put_key(t: Tensor, indices, values):
+    """Validate index_put's arguments; the key they make (None entries index whole dims)."""
     if not isinstance(indices, (tuple, list)):
         raise TypeError(f"index_put_(): argument 'indices' must be tuple of Tensors, not {type(indices).__name__}")
     if len(indices) > t.dim():
@@ -253,16 +327,22 @@ def index_put_(t: Tensor, indices, values, accumulate: bool = False) -> Tensor:
             f"destination and {_TORCH_NAMES[values.dtype]} for the source.")
     key = tuple(slice(None) if k is None else k for k in indices)
     from .views import _normalize_key
-    advanced_setitem(t, _normalize_key(key), values, accumulate=accumulate)
-    return t
+    return _normalize_key(key)
+
+
+def index_put_(t: Tensor, indices, values, accumulate: bool = False) -> Tensor:
+    """t[indices] = values (``+=`` with accumulate; duplicates summed deterministically)."""
+    key = _index_put_key(t, indices, values)
+    _check_inplace_pre(t, values)
+    return _IndexPut.apply(t, values, key, bool(accumulate), True)
 
 
 def index_put(t: Tensor, indices, values, accumulate: bool = False) -> Tensor:
-    return index_put_(t.clone(), indices, values, accumulate)
+    return _IndexPut.apply(t, values, _index_put_key(t, indices, values), bool(accumulate), False)
 
 
 # ---------------------------------------------------------------- index_select / gather / scatter
-def index_select(t: Tensor, dim: int, index: Tensor) -> Tensor:
+def _index_select_check(t: Tensor, dim: int, index: Tensor):
     if not isinstance(index, Tensor):
         raise TypeError(f"index_select(): argument 'index' must be Tensor, not {type(index).__name__}")
     if index.dim() > 1:
@@ -270,9 +350,13 @@ def index_select(t: Tensor, dim: int, index: Tensor) -> Tensor:
     if index.dtype not in _INDEX_DTYPES:
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     d = normalize_dim(dim, t.dim())
-    x = t if t.dim() else t.reshape(1)
     index = _on(index, t.device).reshape(-1)
-    _check_bounds(index, x.shape[d], d, negative=False, msg="index out of range in self")
+    _check_bounds(index, t.shape[d] if t.dim() else 1, d, negative=False, msg="index out of range in self")
+    return d, index
+
+
+def _index_select_impl(t: Tensor, d: int, index: Tensor) -> Tensor:
+    x = t if t.dim() else t.reshape(1)
     shape = list(x.shape)
     shape[d] = index.shape[0]
     out = Tensor._empty(shape, t.dtype, t.device)
@@ -282,6 +366,32 @@ def index_select(t: Tensor, dim: int, index: Tensor) -> Tensor:
         sizes, (x_st, i_st, o_st) = coalesce(shape, x_st, i_st, out.stride())
         K.gather(x, index, out, sizes, x_st, i_st, o_st, x.stride()[d], 0)
     return out if t.dim() or index.numel() != 1 else out.reshape(())
+
+
+class _IndexSelect(Function):
+    """The gradient is added back at the selected rows (duplicates summed)."""
+    _backward_name = "IndexSelectBackward0"
+
+    @staticmethod
+    def forward(ctx, t, d, index):
+        ctx.meta, ctx.d = (tuple(t.shape), t.dtype, t.device), d
+        ctx.save_for_backward(index)
+        return _index_select_impl(t, d, index)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        g = _zeros(*ctx.meta)
+        x = g if g.dim() else g.reshape(1)
+        shape = list(x.shape)
+        shape[ctx.d] = index.shape[0]
+        advanced_setitem(x, (slice(None),) * ctx.d + (index,), grad.reshape(shape), accumulate=True)
+        return g, None, None
+
+
+def index_select(t: Tensor, dim: int, index: Tensor) -> Tensor:
+    d, index = _index_select_check(t, dim, index)
+    return _IndexSelect.apply(t, d, index)
 
 
 def _check_scatter_gather(name, t, dim, index, src=None):
@@ -321,9 +431,7 @@ def _as_nd(t: Tensor) -> Tensor:
     return t if t.dim() else t.reshape(1)
 
 
-def gather(t: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False, out=None) -> Tensor:
-    """out[i][j][k] = t[index[i][j][k]][j][k] (dim 0), and so on for other dims."""
-    d, index = _check_scatter_gather("gather", t, dim, index)
+def _gather_impl(t: Tensor, d: int, index: Tensor, out=None) -> Tensor:
     res = Tensor._empty(index.shape, t.dtype, t.device) if out is None else out
     if tuple(res.shape) != tuple(index.shape):
         raise RuntimeError(f"gather(): out has shape {list(res.shape)}, expected {list(index.shape)}")
@@ -335,9 +443,35 @@ def gather(t: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False, out
     return res
 
 
-def scatter_(t: Tensor, dim: int, index: Tensor, src=None, value=None, *, reduce=None) -> Tensor:
-    """t[index[i][j]][j] = src[i][j] (dim 0), and so on; ``reduce`` 'add' or 'multiply' combines
-    with what is there instead (deterministically, duplicates in index order)."""
+class _Gather(Function):
+    """The gradient is scatter-added back to where each element came from."""
+    _backward_name = "GatherBackward0"
+
+    @staticmethod
+    def forward(ctx, t, d, index):
+        ctx.meta, ctx.d = (tuple(t.shape), t.dtype, t.device), d
+        ctx.save_for_backward(index)
+        return _gather_impl(t, d, index)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        g = _zeros(*ctx.meta)
+        _scatter_impl(g, ctx.d, index, grad, None, "add")
+        return g, None, None
+
+
+def gather(t: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False, out=None) -> Tensor:
+    """out[i][j][k] = t[index[i][j][k]][j][k] (dim 0), and so on for other dims."""
+    d, index = _check_scatter_gather("gather", t, dim, index)
+    if out is not None:
+        _check_out_grad("gather", t)
+        return _gather_impl(t, d, index, out)
+    return _Gather.apply(t, d, index)
+
+
+def _scatter_check(t: Tensor, dim: int, index: Tensor, src, value, reduce, inplace: bool):
+    """Validate scatter's arguments: (dim, index on t's device, src or None, value or None)."""
     if src is None and value is None:
         raise TypeError("scatter() missing required argument 'src' or 'value'")
     if reduce not in (None, "add", "multiply"):
@@ -347,7 +481,19 @@ def scatter_(t: Tensor, dim: int, index: Tensor, src=None, value=None, *, reduce
     if src is not None and src.dtype is not t.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     d, index = _check_scatter_gather("scatter", t, dim, index, src)
-    _check_writable_overlap(t)
+    if inplace:
+        _check_writable_overlap(t)
+    if reduce == "multiply" and is_grad_enabled() and (
+            t.requires_grad or (src is not None and src.requires_grad)):
+        raise RuntimeError("the derivative for 'scatter' with reduce='multiply' is not implemented.")
+    if src is None:
+        _scalar_tensor(value, t.dtype, t.device)  # checks the value fits t's dtype
+    return d, index, src, value
+
+
+def _scatter_impl(t: Tensor, d: int, index: Tensor, src, value, reduce=None) -> Tensor:
+    """t[index[i][j]][j] = src[i][j] (dim 0), and so on; ``reduce`` 'add' or 'multiply' combines
+    with what is there instead (deterministically, duplicates in index order)."""
     if src is None:
         src = _scalar_tensor(value, t.dtype, t.device).expand(index.shape)
     else:
@@ -372,16 +518,78 @@ def scatter_(t: Tensor, dim: int, index: Tensor, src=None, value=None, *, reduce
     return t
 
 
+class _Scatter(Function):
+    """scatter with src: t's gradient is zero where src was written (passed through unchanged for
+    reduce='add'); src's gradient is gathered from where each element went."""
+    _backward_name = "ScatterBackward0"
+
+    @staticmethod
+    def forward(ctx, t, src, d, index, value, reduce, inplace):
+        ctx.d, ctx.reduce = d, reduce
+        ctx.src_shape = tuple(src.shape) if src is not None else None
+        ctx.save_for_backward(index)
+        if not inplace:
+            t = t.clone()
+        _scatter_impl(t, d, index, src, value, reduce)
+        if inplace:
+            ctx.mark_dirty(t)
+        return t
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        gt = gs = None
+        if ctx.needs_input_grad[0]:
+            gt = grad
+            if ctx.reduce != "add":
+                gt = _scatter_impl(grad.clone(), ctx.d, index, None, 0)
+        if ctx.needs_input_grad[1]:
+            gs = _gather_impl(grad, ctx.d, index)
+            if tuple(gs.shape) != ctx.src_shape:  # src larger than index: unused elements get 0
+                full = _zeros(ctx.src_shape, gs.dtype, gs.device)
+                region = full
+                for i, n in enumerate(index.shape):
+                    region = narrow(region, i, 0, n)
+                region.copy_(gs)
+                gs = full
+        return gt, gs, None, None, None, None, None
+
+
+class _ScatterValue(_Scatter):
+    _backward_name = "ScatterBackward1"
+
+
+class _ScatterAdd(_Scatter):
+    _backward_name = "ScatterAddBackward0"
+
+
+def _scatter(t, dim, index, src, value, reduce, inplace, fn=None) -> Tensor:
+    if src is not None and not isinstance(src, Tensor):
+        src, value = None, src
+    d, index, src, value = _scatter_check(t, dim, index, src, value, reduce, inplace)
+    if inplace:
+        _check_inplace_pre(t, src)
+    if fn is None:
+        fn = _Scatter if src is not None else _ScatterValue
+    return fn.apply(t, src, d, index, value, reduce, inplace)
+
+
+def scatter_(t: Tensor, dim: int, index: Tensor, src=None, value=None, *, reduce=None) -> Tensor:
+    """t[index[i][j]][j] = src[i][j] (dim 0), and so on, in place; ``reduce`` 'add' or 'multiply'
+    combines with what is there instead (deterministically, duplicates in index order)."""
+    return _scatter(t, dim, index, src, value, reduce, True)
+
+
 def scatter(t: Tensor, dim: int, index: Tensor, src=None, value=None, *, reduce=None) -> Tensor:
-    return scatter_(t.clone(), dim, index, src, value, reduce=reduce)
+    return _scatter(t, dim, index, src, value, reduce, False)
 
 
 def scatter_add_(t: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
-    return scatter_(t, dim, index, src, reduce="add")
+    return _scatter(t, dim, index, src, None, "add", True, _ScatterAdd)
 
 
 def scatter_add(t: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
-    return scatter_(t.clone(), dim, index, src, reduce="add")
+    return _scatter(t, dim, index, src, None, "add", False, _ScatterAdd)
 
 
 # ---------------------------------------------------------------- masks
@@ -401,29 +609,17 @@ def _fill_value(t: Tensor, value) -> Tensor:
     return _scalar_tensor(value, t.dtype, t.device)
 
 
-def masked_fill_(t: Tensor, mask: Tensor, value) -> Tensor:
-    """t[mask] = value where ``mask`` (bool) broadcasts to t's shape."""
-    _check_mask("masked_fill_", mask)
-    shape = broadcast_shapes(t.shape, mask.shape)
-    if shape != tuple(t.shape):
-        raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast shape {list(shape)}")
-    _check_writable_overlap(t)
-    val = _fill_value(t, value)
-    mask = _on(mask, t.device)
+def _masked_fill_inplace_impl(t: Tensor, mask: Tensor, val: Tensor) -> Tensor:
     if t.numel():
-        m_st = broadcast_strides(mask.shape, mask.stride(), shape)
-        sizes, (x_st, m_st, o_st) = coalesce(shape, t.stride(), m_st, t.stride())
+        m_st = broadcast_strides(mask.shape, mask.stride(), t.shape)
+        sizes, (x_st, m_st, o_st) = coalesce(t.shape, t.stride(), m_st, t.stride())
         K.masked_fill(t, mask, val, t, sizes, x_st, m_st, o_st)
         t._version_bump()
     return t
 
 
-def masked_fill(t: Tensor, mask: Tensor, value) -> Tensor:
-    """A copy of t (broadcast with mask) with value where mask is True."""
-    _check_mask("masked_fill", mask)
+def _masked_fill_impl(t: Tensor, mask: Tensor, val: Tensor) -> Tensor:
     shape = broadcast_shapes(t.shape, mask.shape)
-    val = _fill_value(t, value)
-    mask = _on(mask, t.device)
     out = Tensor._empty(shape, t.dtype, t.device)
     if out.numel():
         x_st = broadcast_strides(t.shape, t.stride(), shape)
@@ -433,16 +629,90 @@ def masked_fill(t: Tensor, mask: Tensor, value) -> Tensor:
     return out
 
 
+class _MaskedFill(Function):
+    """t's gradient is zero where filled (summed back over broadcast dims); a 0-d value tensor gets
+    the sum of the gradient over the filled positions (MaskedFillBackward1)."""
+    _backward_name = "MaskedFillBackward0"
+
+    @staticmethod
+    def forward(ctx, t, value, mask, inplace):
+        ctx.in_shape = tuple(t.shape)
+        if isinstance(value, Tensor):
+            ctx.value_meta = (value.dtype, value.device)
+        ctx.save_for_backward(mask)
+        val = _scalar_tensor(value, t.dtype, t.device)
+        if not inplace:
+            return _masked_fill_impl(t, mask, val)
+        _masked_fill_inplace_impl(t, mask, val)
+        ctx.mark_dirty(t)
+        return t
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        zero = _scalar_tensor(0, grad.dtype, grad.device)
+        gt = gv = None
+        if ctx.needs_input_grad[0]:
+            gt = _masked_fill_impl(grad, mask, zero).sum_to_size(ctx.in_shape)
+        if ctx.needs_input_grad[1]:
+            from .elementwise import logical_not
+            dtype, device = ctx.value_meta
+            gv = _masked_fill_impl(grad, logical_not(mask), zero).sum().to(device=device, dtype=dtype)
+        return gt, gv, None, None
+
+
+class _MaskedFillTensor(_MaskedFill):
+    _backward_name = "MaskedFillBackward1"
+
+
+def masked_fill_(t: Tensor, mask: Tensor, value) -> Tensor:
+    """t[mask] = value where ``mask`` (bool) broadcasts to t's shape."""
+    _check_mask("masked_fill_", mask)
+    shape = broadcast_shapes(t.shape, mask.shape)
+    if shape != tuple(t.shape):
+        raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast shape {list(shape)}")
+    _check_writable_overlap(t)
+    _fill_value(t, value)
+    _check_inplace_pre(t, value)
+    fn = _MaskedFillTensor if isinstance(value, Tensor) else _MaskedFill
+    return fn.apply(t, value, _on(mask, t.device), True)
+
+
+def masked_fill(t: Tensor, mask: Tensor, value) -> Tensor:
+    """A copy of t (broadcast with mask) with value where mask is True."""
+    _check_mask("masked_fill", mask)
+    broadcast_shapes(t.shape, mask.shape)
+    _fill_value(t, value)
+    fn = _MaskedFillTensor if isinstance(value, Tensor) else _MaskedFill
+    return fn.apply(t, value, _on(mask, t.device), False)
+
+
+class _MaskedSelect(Function):
+    """The gradient is scattered back to the selected positions (summed over broadcast dims)."""
+    _backward_name = "MaskedSelectBackward0"
+
+    @staticmethod
+    def forward(ctx, t, mask):
+        ctx.meta = (tuple(t.shape), t.dtype, t.device)
+        shape = broadcast_shapes(t.shape, mask.shape) or (1,)
+        ctx.shape = shape
+        ctx.save_for_backward(mask)
+        return advanced_getitem(_as_nd(t).expand(shape), _as_nd(mask).expand(shape))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        shape, dtype, device = ctx.meta
+        g = _zeros(ctx.shape, dtype, device)
+        advanced_setitem(g, _as_nd(mask).expand(ctx.shape), grad)
+        return g.sum_to_size(shape), None
+
+
 def masked_select(t: Tensor, mask: Tensor) -> Tensor:
     """The elements of t (broadcast with mask) where mask is True, as a 1-D tensor."""
     _check_mask("masked_select", mask)
-    shape = broadcast_shapes(t.shape, mask.shape)
-    mask = _on(mask, t.device)
-    if not shape:
-        shape = (1,)
-    tb = _as_nd(t).expand(shape)
-    mb = _as_nd(mask).expand(shape)
-    return advanced_getitem(tb, mb)
+    broadcast_shapes(t.shape, mask.shape)
+    return _MaskedSelect.apply(t, _on(mask, t.device))
 
 
 def nonzero(t: Tensor, *, as_tuple: bool = False):
@@ -474,12 +744,7 @@ def nonzero(t: Tensor, *, as_tuple: bool = False):
 
 
 # ---------------------------------------------------------------- repeat / cat / stack
-def repeat(t: Tensor, *sizes) -> Tensor:
-    sizes = _shape_arg(sizes)
-    if len(sizes) < t.dim():
-        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
-    if any(s < 0 for s in sizes):
-        raise RuntimeError(f"Trying to create tensor with negative dimension {min(sizes)}: {list(sizes)}")
+def _repeat_impl(t: Tensor, sizes) -> Tensor:
     lead = len(sizes) - t.dim()
     xshape = (1,) * lead + tuple(t.shape)
     xstrides = (0,) * lead + tuple(t.stride())
@@ -492,6 +757,35 @@ def repeat(t: Tensor, *sizes) -> Tensor:
     return out
 
 
+class _Repeat(Function):
+    """The gradient of every tile is summed back onto t."""
+    _backward_name = "RepeatBackward0"
+
+    @staticmethod
+    def forward(ctx, t, sizes):
+        ctx.in_shape, ctx.sizes = tuple(t.shape), sizes
+        return _repeat_impl(t, sizes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        sizes = ctx.sizes
+        xshape = (1,) * (len(sizes) - len(ctx.in_shape)) + ctx.in_shape
+        inter = tuple(v for s, x in zip(sizes, xshape) for v in (s, x))
+        g = grad.reshape(inter)
+        if inter:
+            g = g.sum(tuple(range(0, len(inter), 2)))
+        return g.reshape(ctx.in_shape), None
+
+
+def repeat(t: Tensor, *sizes) -> Tensor:
+    sizes = _shape_arg(sizes)
+    if len(sizes) < t.dim():
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(sizes)}: {list(sizes)}")
+    return _Repeat.apply(t, sizes)
+
+
 def _tensor_list(name, tensors):
     if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
         raise TypeError(f"{name}(): argument 'tensors' must be tuple of Tensors, not {type(tensors).__name__}")
@@ -501,10 +795,13 @@ def _tensor_list(name, tensors):
     return list(tensors)
 
 
-def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
+def _is_legacy_empty(x: Tensor) -> bool:
+    return x.dim() == 1 and x.shape[0] == 0
+
+
+def _cat_impl(tensors, dim: int, out=None) -> Tensor:
     """Concatenate along ``dim`` with torch's type promotion; legacy empty (0,) tensors are skipped.
     One strided-copy launch per input into a narrow() view of the output."""
-    tensors = _tensor_list("cat", tensors)
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
     for i, x in enumerate(tensors):
@@ -517,7 +814,7 @@ def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
     for x in tensors[1:]:
         dtype = dt.promote_types(dtype, x.dtype)
     dev = tensors[0].device
-    used = [(i, x) for i, x in enumerate(tensors) if not (x.dim() == 1 and x.shape[0] == 0)]
+    used = [(i, x) for i, x in enumerate(tensors) if not _is_legacy_empty(x)]
     if not used:
         shape = (0,)
     else:
@@ -548,11 +845,44 @@ def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
     return res
 
 
+class _Cat(Function):
+    """Each input gets its slice of the gradient (cast back to its dtype)."""
+    _backward_name = "CatBackward0"
+
+    @staticmethod
+    def forward(ctx, *tensors, dim=0):
+        res = _cat_impl(tensors, dim)
+        used = [x for x in tensors if not _is_legacy_empty(x)]
+        ctx.d = normalize_dim(dim, used[0].dim()) if used else 0
+        ctx.meta = [(tuple(x.shape), x.dtype, x.device, _is_legacy_empty(x)) for x in tensors]
+        return res
+
+    @staticmethod
+    def backward(ctx, grad):
+        grads, off = [], 0
+        for (shape, dtype, device, skipped), need in zip(ctx.meta, ctx.needs_input_grad):
+            if skipped:
+                grads.append(_zeros(shape, dtype, device) if need else None)
+                continue
+            n = shape[ctx.d]
+            grads.append(narrow(grad, ctx.d, off, n).to(dtype=dtype) if need else None)
+            off += n
+        return tuple(grads)
+
+
+def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
+    """Concatenate along ``dim`` with torch's type promotion; legacy empty (0,) tensors are skipped."""
+    tensors = _tensor_list("cat", tensors)
+    if out is not None:
+        _check_out_grad("cat", *tensors)
+        return _cat_impl(tensors, dim, out)
+    return _Cat.apply(*tensors, dim=dim)
+
+
 concat = concatenate = cat
 
 
-def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
-    tensors = _tensor_list("stack", tensors)
+def _stack_impl(tensors, dim: int, out=None) -> Tensor:
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     s0 = tuple(tensors[0].shape)
@@ -561,7 +891,32 @@ def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(s0)} at entry 0 and "
                                f"{list(x.shape)} at entry {i}")
     d = normalize_dim(dim, len(s0) + 1)
-    return cat([unsqueeze(x, d) for x in tensors], d, out=out)
+    return _cat_impl([unsqueeze(x, d) for x in tensors], d, out=out)
+
+
+class _Stack(Function):
+    """Each input gets its slice of the gradient along the new dim."""
+    _backward_name = "StackBackward0"
+
+    @staticmethod
+    def forward(ctx, *tensors, dim=0):
+        res = _stack_impl(tensors, dim)
+        ctx.d = normalize_dim(dim, tensors[0].dim() + 1)
+        ctx.dtypes = [x.dtype for x in tensors]
+        return res
+
+    @staticmethod
+    def backward(ctx, grad):
+        return tuple(grad.select(ctx.d, i).to(dtype=dtype) if need else None
+                     for i, (dtype, need) in enumerate(zip(ctx.dtypes, ctx.needs_input_grad)))
+
+
+def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
+    tensors = _tensor_list("stack", tensors)
+    if out is not None:
+        _check_out_grad("stack", *tensors)
+        return _stack_impl(tensors, dim, out)
+    return _Stack.apply(*tensors, dim=dim)
 
 
 def hstack(tensors, *, out=None) -> Tensor:
