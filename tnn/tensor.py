@@ -231,7 +231,7 @@ class Tensor:
 
     def __reduce__(self):
         from .ops.creation import _rebuild
-        return (_rebuild, (self.numpy(), str(self.device), self.requires_grad))
+        return (_rebuild, (self.numpy(force=True), str(self.device), self.requires_grad))
 
     @property
     def T(self):
@@ -324,4 +324,19 @@ for _op, _fn in {"__radd__": "add", "__rsub__": "sub", "__rmul__": "mul", "__rtr
                  "__rand__": "bitwise_and", "__ror__": "bitwise_or", "__rxor__": "bitwise_xor"}.items():
     setattr(Tensor, _op, _reflected("elementwise", _fn))
 setattr(Tensor, "__rmatmul__", _reflected("matmul", "matmul"))
+
+
+def _forward_functional(fn_name: str):
+    """A method that torch's Tensor has although its op is an nn one (x.softmax(dim)): it calls
+    tnn.nn.functional lazily, since tensor.py sits below nn/ in the layering."""
+    def method(self, *args, **kwargs):
+        from .nn import functional
+        return getattr(functional, fn_name)(self, *args, **kwargs)
+    method.__name__ = fn_name
+    method.__qualname__ = f"Tensor.{fn_name}"
+    return method
+
+
+for _name in ("softmax", "log_softmax"):
+    setattr(Tensor, _name, _forward_functional(_name))
 Tensor.__pos__ = lambda self: self

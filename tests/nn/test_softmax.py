@@ -230,3 +230,12 @@ def test_reference_backward_matches_finite_differences(name):
             f = getattr(ref, name)
             fd[i] = ((f(xp, dim) - f(xm, dim)) * g).sum() / 2e-6
         np.testing.assert_allclose(dx, fd, rtol=1e-6, atol=1e-8)
+
+
+def test_tensor_methods_call_the_functional(device):
+    arr = random_array(dt.float32, (3, 5), 7)
+    x = tnn.tensor(arr, device=device, requires_grad=True)
+    assert_close(x.softmax(1), ref.softmax(arr, 1), dtype=dt.float32, reduce_len=5)
+    y = x.log_softmax(dim=0, dtype=tnn.float64)
+    assert y.dtype is tnn.float64 and y.grad_fn.name() == "LogSoftmaxBackward0"
+    assert_close(y, ref.log_softmax(arr, 0, dtype=dt.float64), dtype=dt.float32, reduce_len=3)

@@ -170,3 +170,11 @@ def test_metadata(device):
     assert repr(x.shape) == "tnn.Size([2, 3, 5])"
     assert x.device == tnn.device(device)
     assert len(x) == 2
+
+
+def test_pickle_round_trip_keeps_values_device_and_requires_grad(device):
+    import pickle
+    x = tnn.tensor([[1.5, -2.0], [3.0, 4.25]], device=device, requires_grad=True)
+    y = pickle.loads(pickle.dumps(x))
+    assert y.device == x.device and y.requires_grad and y.is_leaf
+    np.testing.assert_array_equal(y.detach().numpy(force=True), x.detach().numpy(force=True))
