@@ -6,16 +6,12 @@ Throughput in GB/s of the bytes a fused kernel must move at least:
   forward+backward 2*N*C*s (read the logits, write d loss / d logits once)
 so torch (log_softmax + nll_loss, several passes) and tnn are measured by the same yardstick.
 Peak memory: the extra device memory a forward+backward step allocates above its inputs
-(tnn: live Buffer bytes tracked through Buffer.allocate; torch: torch.cuda.max_memory_allocated),
-reported as rows with unit MiB. Pointwise rows: mse_loss and binary_cross_entropy_with_logits
+(tnn.cuda.max_memory_allocated vs torch.cuda.max_memory_allocated), in the forward+backward rows. Pointwise rows: mse_loss and binary_cross_entropy_with_logits
 over n elements, bytes 2*n*s forward and 4*n*s forward+backward (read x, y; write dx)."""
 from __future__ import annotations
 
-import weakref
-
 import tnn
 import tnn.nn.functional as F
-from tnn.runtime.memory import Buffer
 
 from .harness import Harness, torch_dtype
 
@@ -23,40 +19,6 @@ VOCABS = (32768, 50257, 128256, 256000)   # 32k, GPT-2, Llama 3, Gemma
 TOKENS = 4096
 DTYPES = (tnn.bfloat16, tnn.float32)
 POINTWISE_NUMEL = 1 << 24
-
-
-class PeakMemory:
-    """Peak of live tnn Buffer bytes allocated inside the ``with`` block (frees tracked by weakref)."""
-
-    def __init__(self):
-        self.live = self.peak = 0
-
-    def _free(self, n):
-        self.live -= n
-
-    def __enter__(self):
-        self._orig = Buffer.allocate
-
-        def allocate(nbytes, dev):
-            buf = self._orig(nbytes, dev)
-            self.live += nbytes
-            self.peak = max(self.peak, self.live)
-            weakref.finalize(buf, self._free, nbytes)
-            return buf
-        Buffer.allocate = staticmethod(allocate)
-        return self
-
-    def __exit__(self, *exc):
-        Buffer.allocate = staticmethod(self._orig)
-
-
-def _torch_peak(torch, fn) -> float:
-    torch.cuda.synchronize()
-    torch.cuda.reset_peak_memory_stats()
-    base = torch.cuda.memory_allocated()
-    fn()
-    torch.cuda.synchronize()
-    return (torch.cuda.max_memory_allocated() - base) / 2**20
 
 
 def _cross_entropy(h: Harness, N: int, C: int, dtype):
@@ -94,14 +56,13 @@ def _cross_entropy(h: Harness, N: int, C: int, dtype):
         tx.requires_grad_(True)
     ours = h.time(step)
     theirs = h.time(tstep) if tx is not None else None
-    h.add("cross_entropy", "forward+backward", shape, dtype, ours, 2 * N * C * s / ours.ms / 1e6, "GB/s", theirs,
-          2 * N * C * s / theirs.ms / 1e6 if theirs else None)
+    row = h.add("cross_entropy", "forward+backward", shape, dtype, ours, 2 * N * C * s / ours.ms / 1e6, "GB/s",
+                theirs, 2 * N * C * s / theirs.ms / 1e6 if theirs else None)
     x.grad = None
-    with PeakMemory() as pm:
-        step()
-        h.sync()
-    torch_mib = _torch_peak(torch, tstep) if tx is not None else None
-    h.add("cross_entropy", "peak-mem fwd+bwd", shape, dtype, ours, pm.peak / 2**20, "MiB", theirs, torch_mib)
+    row.peak_mb = h.peak_mb(step)
+    if tx is not None:
+        tx.grad = None
+        row.torch_peak_mb = h.torch_peak_mb(tstep)
 
 
 def _pointwise(h: Harness, n: int, dtype):

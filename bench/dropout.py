@@ -42,8 +42,14 @@ def _case(h: Harness, op: str, shape, dtype):
         theirs_b = h.time(tstep)
     for mode, ours, theirs, nbytes in (("forward", ours_f, theirs_f, 2 * n * s),
                                        ("forward+backward", ours_b, theirs_b, 4 * n * s)):
-        h.add("dropout", f"{op} {mode}", "x".join(map(str, shape)), dtype, ours, nbytes / ours.ms / 1e6, "GB/s",
-              theirs, nbytes / theirs.ms / 1e6 if theirs else None)
+        row = h.add("dropout", f"{op} {mode}", "x".join(map(str, shape)), dtype, ours, nbytes / ours.ms / 1e6,
+                    "GB/s", theirs, nbytes / theirs.ms / 1e6 if theirs else None)
+    # The mask is regenerated in backward, never stored: the step's peak is the output and the grad.
+    x.grad = None
+    row.peak_mb = h.peak_mb(step)
+    if torch is not None:
+        tx.grad = None
+        row.torch_peak_mb = h.torch_peak_mb(tstep)
 
 
 def run(h: Harness):

@@ -49,6 +49,8 @@ class Row:
     torch_value: float | None = None
     ratio: float | None = None  # torch_ms / ms: > 1 means tnn is faster
     of_limit: float | None = None  # value / the device limit of this unit (see Harness.limits)
+    peak_mb: float | None = None   # tnn's peak allocation during one call (Harness.peak_mb)
+    torch_peak_mb: float | None = None
     note: str = ""
 
 
@@ -133,6 +135,31 @@ class Harness:
         p20, med, p80 = np.percentile(times, [20, 50, 80])
         return Stats(float(med), float(p20), float(p80))
 
+    def peak_mb(self, fn) -> float:
+        """MB allocated at the peak of one ``fn()`` call beyond what was held before it (tnn's own
+        allocation counter; cpu too). The result is dropped before returning."""
+        import gc
+        gc.collect()
+        tnn.cuda.reset_peak_memory_stats(self.device)
+        before = tnn.cuda.memory_allocated(self.device)
+        out = fn()
+        peak = tnn.cuda.max_memory_allocated(self.device) - before
+        del out
+        return peak / 2**20
+
+    def torch_peak_mb(self, fn) -> float | None:
+        """The same for a torch call (torch's caching allocator counters), None without torch."""
+        if self.torch is None:
+            return None
+        cuda = self.torch.cuda
+        cuda.synchronize()
+        cuda.reset_peak_memory_stats()
+        before = cuda.memory_allocated()
+        out = fn()
+        peak = cuda.max_memory_allocated() - before
+        del out
+        return peak / 2**20
+
     # ------------------------------------------------------------------ rows
     def add(self, family, name, shape, dtype, stats: Stats, value, unit, torch_stats: Stats | None = None,
             torch_value=None) -> Row:
@@ -180,7 +207,37 @@ class Harness:
         (out / "results.json").write_text(json.dumps(
             {"meta": meta, "rows": [dataclasses.asdict(r) for r in self.rows]}, indent=1))
         (out / "results.md").write_text(self.markdown(meta))
+        self.charts(out)
         return out
+
+    def charts(self, out: Path) -> list[Path]:
+        """One PNG per family: tnn vs torch throughput per case (matplotlib, the optional 'bench'
+        extra; skipped without it)."""
+        try:
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            return []
+        paths = []
+        for family in dict.fromkeys(r.family for r in self.rows):
+            rows = [r for r in self.rows if r.family == family]
+            labels = [f"{r.name}\n{r.shape}\n{r.dtype}" for r in rows]
+            xs = np.arange(len(rows))
+            fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(rows)), 4))
+            ax.bar(xs - 0.2, [r.value for r in rows], 0.4, label="tnn")
+            if any(r.torch_value for r in rows):
+                ax.bar(xs + 0.2, [r.torch_value or 0 for r in rows], 0.4, label="torch")
+            ax.set_xticks(xs, labels, fontsize=6)
+            ax.set_ylabel(rows[0].unit)
+            ax.set_title(f"{family} on {self.device_name()}" + (f" ({INTERPRETER_NOTE})" if self.interpreted else ""))
+            ax.legend()
+            fig.tight_layout()
+            path = out / f"{family}.png"
+            fig.savefig(path, dpi=110)
+            plt.close(fig)
+            paths.append(path)
+        return paths
 
     def markdown(self, meta: dict | None = None) -> str:
         lines = []
@@ -190,14 +247,20 @@ class Harness:
                       ""]
         for family in dict.fromkeys(r.family for r in self.rows):
             lines += [f"## {family}", "", "| case | shape | dtype | ms (p20-p80) | tnn | torch ms | torch | "
-                      "torch/tnn time | of limit | note |", "|" + "---|" * 10]
+                      "torch/tnn time | of limit | peak MB (torch) | note |", "|" + "---|" * 11]
             for r in (r for r in self.rows if r.family == family):
                 lines.append(
                     f"| {r.name} | {r.shape} | {r.dtype} | {r.ms:.4g} ({r.ms_p20:.4g}-{r.ms_p80:.4g}) | "
                     f"{r.value:.4g} {r.unit} | {_fmt(r.torch_ms)} | {_fmt(r.torch_value)} | {_fmt(r.ratio, '.2f')} | "
-                    f"{_fmt(r.of_limit, '.0%')} | {r.note} |")
+                    f"{_fmt(r.of_limit, '.0%')} | {_peak(r)} | {r.note} |")
             lines.append("")
         return "\n".join(lines)
+
+
+def _peak(r: Row) -> str:
+    if r.peak_mb is None:
+        return "-"
+    return f"{r.peak_mb:.4g}" + (f" ({r.torch_peak_mb:.4g})" if r.torch_peak_mb is not None else "")
 
 
 def _fmt(x, spec=".4g") -> str:

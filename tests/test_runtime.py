@@ -106,3 +106,22 @@ def test_import_without_torch(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.strip().endswith("ok")
+
+
+def test_memory_counters_follow_allocations_and_frees(device):
+    import gc
+    gc.collect()
+    base = tnn.cuda.memory_allocated(device)
+    x = tnn.zeros(1000, device=device)
+    assert tnn.cuda.memory_allocated(device) == base + 4000
+    tnn.cuda.reset_peak_memory_stats(device)
+    y = x * 2
+    del y
+    gc.collect()
+    assert tnn.cuda.memory_allocated(device) == base + 4000
+    assert tnn.cuda.max_memory_allocated(device) == base + 8000
+    v = x.view(10, 100)  # a view allocates nothing
+    assert tnn.cuda.memory_allocated(device) == base + 4000
+    del x, v
+    gc.collect()
+    assert tnn.cuda.memory_allocated(device) == base

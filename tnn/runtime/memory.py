@@ -12,15 +12,41 @@ from .device import CPU, cuda_device, device
 
 _ALIGN = 64
 
+# Bytes held by Buffer.allocate per device: [current, peak] (tnn.cuda.memory_allocated and
+# max_memory_allocated read them). Wrapped foreign memory (NumPy, DLPack) is not counted.
+_allocated: dict[device, list[int]] = {}
+
+
+def memory_allocated(dev: device) -> int:
+    return _allocated.get(dev, [0, 0])[0]
+
+
+def max_memory_allocated(dev: device) -> int:
+    return _allocated.get(dev, [0, 0])[1]
+
+
+def reset_peak_memory_stats(dev: device) -> None:
+    stats = _allocated.setdefault(dev, [0, 0])
+    stats[1] = stats[0]
+
 
 class Buffer:
-    __slots__ = ("ptr", "nbytes", "device", "_owner", "__weakref__")
+    __slots__ = ("ptr", "nbytes", "device", "_owner", "_counted", "__weakref__")
 
-    def __init__(self, ptr: int, nbytes: int, dev: device, owner):
+    def __init__(self, ptr: int, nbytes: int, dev: device, owner, counted: bool = False):
         self.ptr = ptr
         self.nbytes = nbytes
         self.device = dev
         self._owner = owner  # keeps the memory alive: a NumPy array, cuda-core Buffer or DLPack source
+        self._counted = counted
+        if counted:
+            stats = _allocated.setdefault(dev, [0, 0])
+            stats[0] += nbytes
+            stats[1] = max(stats[1], stats[0])
+
+    def __del__(self):
+        if self._counted:
+            _allocated[self.device][0] -= self.nbytes
 
     @staticmethod
     def allocate(nbytes: int, dev: device) -> "Buffer":
@@ -28,11 +54,11 @@ class Buffer:
             raw = np.empty(nbytes + _ALIGN, dtype=np.uint8)
             shift = (-raw.ctypes.data) % _ALIGN
             arr = raw[shift:shift + nbytes]
-            return Buffer(raw.ctypes.data + shift, nbytes, CPU, arr)
+            return Buffer(raw.ctypes.data + shift, nbytes, CPU, arr, counted=True)
         cdev = cuda_device(dev.index)
         # A zero-byte request still gets a real (tiny) allocation so every tensor has a valid pointer.
         cbuf = cdev.allocate(max(nbytes, 1), stream=cdev.default_stream)
-        return Buffer(int(cbuf.handle), nbytes, dev, cbuf)
+        return Buffer(int(cbuf.handle), nbytes, dev, cbuf, counted=True)
 
     @staticmethod
     def from_numpy(arr: np.ndarray) -> "Buffer":
