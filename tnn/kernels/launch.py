@@ -10,8 +10,10 @@ from Python -- which is exactly what an interpreted kernel does when it calls a 
 with "run the helper through the interpreter", so one ``@triton.jit`` object serves both.
 
 The interpreter expects torch-like tensors; ``_HostPointer`` is the tiny stand-in it gets instead.
-Launch configs: the GPU uses the launcher's per-device choice; the interpreter pays per program
-instance, so it gets large blocks (``interpreter_block``).
+On the GPU a launch goes straight to the compiled kernel's launcher, cached per specialization key
+(``fastlaunch.py``; ``kernel[grid]`` is the fallback). Launch configs: the GPU uses the launcher's
+per-device choice (GEMMs: ``autotune.py``); the interpreter pays per program instance, so it gets
+large blocks (``interpreter_block``).
 """
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ import triton
 import triton.language as tl
 from triton.language import core as _tl_core  # noqa: F401  (its presence here makes _patch_lang patch it)
 
+from ..runtime.device import cuda_device as _cuda_device
 from ..runtime.device import device
+from . import fastlaunch as _fast
 
 jit = triton.jit
 cdiv = triton.cdiv
@@ -255,6 +259,8 @@ def launch(kernel, grid, *args, num_warps: int | None = None, num_stages: int | 
     if any(g == 0 for g in grid):
         return
     host = dev.type == "cpu"
+    if not host and _fast_launch(kernel, grid, dev, args, constexprs, num_warps, num_stages):
+        return
     conv = tuple(_pointer(a, host) if _is_tensor(a) else a for a in args)
     if host:
         _get_interpreter().run(kernel, grid, conv, constexprs)
@@ -267,6 +273,13 @@ def launch(kernel, grid, *args, num_warps: int | None = None, num_stages: int | 
     if num_stages is not None:
         opts["num_stages"] = num_stages
     kernel[tuple(grid)](*conv, **constexprs, **opts)
+
+
+def _fast_launch(kernel, grid, dev, args, constexprs, num_warps, num_stages) -> bool:
+    """GPU: launch through the compiled kernel cached per specialization key (kernels/fastlaunch.py);
+    False when the plain ``kernel[grid](...)`` path must take this launch."""
+    _cuda_device(dev.index)
+    return _fast.try_launch(kernel, grid, dev.index, args, constexprs, num_warps, num_stages)
 
 
 def is_interpreted(dev: device) -> bool:

@@ -8,10 +8,11 @@ backward) and a fused row-sum output, plus the activation-backward / bias-gradie
 
 Everything is 2-D: the functional layer folds the leading batch dims of X and dY into rows, so a
 (B, T, C) input is one (B*T, C) GEMM, never a batch loop. Tile shapes come from the matmul
-family's table (``kernels.matmul.matmul_config``); fp32 multiplies in IEEE precision unless tf32 is
-allowed. The activation-backward pass reduces dZ over rows deterministically: each program sums
-a fixed range of rows into one fp32 partial row, and a second launch of the same kernel sums the
-partial rows (no atomics), so repeated runs give identical bits.
+family's table (``kernels.matmul.matmul_config``), autotuned on a GPU (``tuned_config``); fp32
+multiplies in IEEE precision unless tf32 is allowed. The activation-backward pass reduces dZ over
+rows deterministically: each program sums a fixed range of rows into one fp32 partial row, and a
+second launch of the same kernel sums the partial rows (no atomics), so repeated runs give
+identical bits.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import triton.language as tl
 from ..runtime import dtypes as dt
 from .elementwise import _tanh
 from .launch import cdiv, is_interpreted, jit, launch, row_config
-from .matmul import matmul_config
+from .matmul import tuned_config
 
 ACTIVATIONS = ("none", "relu", "gelu", "gelu_tanh")
 
@@ -201,21 +202,25 @@ def gemm(a, b, c, bias=None, activation: str = "none", pre=None, rowsum=None, al
     assert activation in ACTIVATIONS, activation
     M, K = a.shape
     N = b.shape[1]
-    cfg = config or matmul_config(M, N, K, a.dtype, c.device, allow_tf32)
-    grid = (cdiv(M, cfg.BLOCK_M) * cdiv(N, cfg.BLOCK_N),)
     bias_stride = 0 if bias is None or bias.dim() == 0 or bias.shape[0] == 1 else bias.stride(0)
     ps = pre.stride() if pre is not None else (0, 0)
-    launch(_linear_kernel, grid,
-           a, a.stride(0), a.stride(1),
-           b, b.stride(0), b.stride(1),
-           c, c.stride(0), c.stride(1),
-           bias, bias_stride,
-           pre, ps[0], ps[1],
-           rowsum,
-           M, N, K,
-           HAS_BIAS=bias is not None, ACTIVATION=activation, STORE_PRE=pre is not None,
-           ROW_SUM=rowsum is not None, num_warps=cfg.num_warps, num_stages=cfg.num_stages,
-           **_gemm_constexprs(a.dtype, cfg, allow_tf32))
+
+    def run(cfg):
+        grid = (cdiv(M, cfg.BLOCK_M) * cdiv(N, cfg.BLOCK_N),)
+        launch(_linear_kernel, grid,
+               a, a.stride(0), a.stride(1),
+               b, b.stride(0), b.stride(1),
+               c, c.stride(0), c.stride(1),
+               bias, bias_stride,
+               pre, ps[0], ps[1],
+               rowsum,
+               M, N, K,
+               HAS_BIAS=bias is not None, ACTIVATION=activation, STORE_PRE=pre is not None,
+               ROW_SUM=rowsum is not None, num_warps=cfg.num_warps, num_stages=cfg.num_stages,
+               **_gemm_constexprs(a.dtype, cfg, allow_tf32))
+
+    run(config or tuned_config("linear", M, N, K, a.dtype, c.device, allow_tf32, 1,
+                               (a.stride(1) == 1, b.stride(1) == 1, rowsum is not None), run))
 
 
 def linear_fwd(x, weight, bias, out, activation: str = "none", pre=None, allow_tf32: bool = False):

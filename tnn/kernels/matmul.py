@@ -4,7 +4,8 @@ bmm and (later) Linear.
 One kernel serves every dtype. Floating inputs multiply with ``tl.dot`` (fp32 accumulation for
 fp16/bf16/fp32, fp64 for fp64); integer inputs, which ``tl.dot`` does not take (it knows int8 only),
 multiply by broadcast-multiply-sum in int64. The output has the input dtype. Tile shapes come from
-``matmul_config`` below: a small table for GPUs, big tiles for the interpreter.
+``matmul_config`` below: a small table for GPUs, big tiles for the interpreter; on a GPU, problems
+big enough to matter are autotuned over ``TUNE_CONFIGS`` (``tuned_config``, kernels/autotune.py).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import triton.language as tl
 
 from ..runtime import dtypes as dt
 from ..shape import coalesce, numel
+from . import autotune as _autotune
 from .launch import cdiv, is_interpreted, jit, launch, next_power_of_2
 
 
@@ -176,6 +178,61 @@ def matmul_config(M: int, N: int, K: int, dtype, device, allow_tf32: bool = Fals
     return GPU_CONFIGS[kind][-1][1]
 
 
+# Autotuning (kernels/autotune.py), GPU only: the candidates timed once per bucketed problem, per
+# kind -- the shapes of Triton's matmul tutorial for sm_90 plus the table above. Skinny problems
+# (M bucket <= 32) also try short BLOCK_M tiles. Problems under TUNE_MIN_WORK multiply-adds keep
+# the table's pick: they are launch-bound, and tuning them would only cost compile time.
+TUNE_CONFIGS = {
+    "f16": [
+        MatmulConfig(128, 256, 64, 8, 8, 3), MatmulConfig(128, 128, 64, 8, 4, 4),
+        MatmulConfig(64, 256, 32, 8, 4, 4), MatmulConfig(128, 128, 32, 8, 4, 4),
+        MatmulConfig(128, 64, 32, 8, 4, 4), MatmulConfig(64, 128, 32, 8, 4, 4),
+        MatmulConfig(128, 32, 32, 8, 4, 4), MatmulConfig(64, 64, 64, 8, 4, 4),
+        MatmulConfig(64, 32, 32, 8, 2, 5), MatmulConfig(32, 64, 32, 8, 2, 5),
+    ],
+    "tf32": [
+        MatmulConfig(128, 128, 32, 8, 8, 3), MatmulConfig(128, 256, 32, 8, 8, 3),
+        MatmulConfig(128, 128, 32, 8, 4, 4), MatmulConfig(128, 64, 32, 8, 4, 4),
+        MatmulConfig(64, 128, 32, 8, 4, 4), MatmulConfig(64, 64, 32, 8, 4, 4),
+    ],
+    "f32": [
+        MatmulConfig(128, 128, 16, 8, 8, 3), MatmulConfig(128, 64, 32, 8, 4, 3),
+        MatmulConfig(64, 128, 32, 8, 4, 3), MatmulConfig(64, 64, 32, 8, 4, 4),
+        MatmulConfig(64, 64, 16, 8, 4, 3), MatmulConfig(32, 64, 32, 8, 4, 3),
+    ],
+}
+TUNE_SKINNY = {
+    "f16": [MatmulConfig(16, 64, 64, 1, 4, 4), MatmulConfig(16, 128, 64, 1, 4, 4),
+            MatmulConfig(32, 64, 64, 1, 4, 4), MatmulConfig(32, 128, 64, 1, 4, 3)],
+    "tf32": [MatmulConfig(16, 64, 32, 1, 4, 4), MatmulConfig(16, 128, 32, 1, 4, 4),
+             MatmulConfig(32, 64, 32, 1, 4, 4)],
+}
+TUNE_MIN_WORK = 1 << 24
+
+
+def tune_candidates(kind: str, m_bucket: int) -> list:
+    """The configs timed for a key: a function of the key alone, so a cached choice always names one."""
+    cands = (TUNE_SKINNY.get(kind, []) if m_bucket <= 32 else []) + TUNE_CONFIGS.get(kind, [])
+    return list(dict.fromkeys(cands))
+
+
+def tuned_config(kernel_name: str, M: int, N: int, K: int, dtype, device, allow_tf32: bool, batch: int,
+                 layout: tuple, run) -> MatmulConfig:
+    """``matmul_config``'s pick, or on a GPU (for problems worth it) the fastest candidate for the
+    bucketed problem, timed once through ``run(cfg)`` and remembered on disk (kernels/autotune.py).
+    ``layout`` names what else changes the best tile (which operand strides are unit)."""
+    cfg = matmul_config(M, N, K, dtype, device, allow_tf32, batch)
+    if is_interpreted(device) or not _autotune.ENABLED or M * N * K * batch < TUNE_MIN_WORK:
+        return cfg
+    kind = _kind(dtype, allow_tf32)
+    mb, nb, kb = _autotune.bucket_mnk(M, N, K)
+    cands = tune_candidates(kind, mb)
+    if not cands:
+        return cfg
+    key = (kind, dtype.name, mb, nb, kb, _autotune.bucket(batch, 1), tuple(bool(x) for x in layout))
+    return _autotune.tune(kernel_name, key, cands, run, device)
+
+
 def kernel_constexprs(dtype, cfg: MatmulConfig, batch_rank: int, allow_tf32: bool = False) -> dict:
     """The constexpr arguments of _matmul_kernel for inputs of ``dtype`` (shared with the compile test)."""
     if dtype.category != 2:
@@ -216,12 +273,16 @@ def matmul(a, b, c, allow_tf32: bool = False, config: MatmulConfig | None = None
             (M, a_rows), (_, c_rows) = fa, fc
             sizes, bstrides = (1,), [(0,), (0,), (0,)]
     batch = numel(sizes)
-    cfg = config or matmul_config(M, N, K, a.dtype, c.device, allow_tf32, batch)
-    grid = (batch * cdiv(M, cfg.BLOCK_M) * cdiv(N, cfg.BLOCK_N),)
-    launch(_matmul_kernel, grid,
-           a, b, c, M, N, K, sizes,
-           bstrides[0], a_rows, a.stride(-1),
-           bstrides[1], b.stride(-2), b.stride(-1),
-           bstrides[2], c_rows, c.stride(-1),
-           num_warps=cfg.num_warps, num_stages=cfg.num_stages,
-           **kernel_constexprs(a.dtype, cfg, len(sizes), allow_tf32))
+
+    def run(cfg):
+        grid = (batch * cdiv(M, cfg.BLOCK_M) * cdiv(N, cfg.BLOCK_N),)
+        launch(_matmul_kernel, grid,
+               a, b, c, M, N, K, sizes,
+               bstrides[0], a_rows, a.stride(-1),
+               bstrides[1], b.stride(-2), b.stride(-1),
+               bstrides[2], c_rows, c.stride(-1),
+               num_warps=cfg.num_warps, num_stages=cfg.num_stages,
+               **kernel_constexprs(a.dtype, cfg, len(sizes), allow_tf32))
+
+    run(config or tuned_config("matmul", M, N, K, a.dtype, c.device, allow_tf32, batch,
+                               (a.stride(-1) == 1, b.stride(-1) == 1), run))
