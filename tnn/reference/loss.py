@@ -11,7 +11,8 @@ __all__ = [
     "huber_loss_backward", "binary_cross_entropy", "binary_cross_entropy_backward",
     "binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_backward", "kl_div", "kl_div_backward",
     "cosine_similarity", "cosine_similarity_backward", "pairwise_distance", "pairwise_distance_backward",
-    "normalize", "normalize_backward", "one_hot",
+    "normalize", "normalize_backward", "one_hot", "cosine_embedding_loss", "cosine_embedding_loss_backward",
+    "margin_ranking_loss", "margin_ranking_loss_backward", "triplet_margin_loss", "triplet_margin_loss_backward",
 ]
 
 
@@ -380,3 +381,99 @@ def one_hot(tensor, num_classes=-1):
     t = np.asarray(tensor).astype(np.int64)
     k = int(t.max()) + 1 if num_classes == -1 else num_classes
     return (t[..., None] == np.arange(k)).astype(np.int64)
+
+
+# ---------------------------------------------------------------- margin losses
+def _reduce_grad(grad_output, shape, reduction):
+    """The gradient reaching each per-sample loss value."""
+    go = _f(grad_output)
+    if reduction == "none":
+        return np.broadcast_to(go, shape)
+    n = int(np.prod(shape))
+    return np.full(shape, go / n if reduction == "mean" else go)
+
+
+_COS_EPS = 1e-12
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, reduction="mean"):
+    x1, x2, y = _f(input1), _f(input2), np.asarray(target)
+    if y.ndim == 0:
+        x1, x2, y = x1[None], x2[None], y[None]
+    N = x1.shape[0]
+    loss = np.zeros(N)
+    for i in range(N):
+        cos = (x1[i] * x2[i]).sum() / np.sqrt(((x1[i] ** 2).sum() + _COS_EPS) * ((x2[i] ** 2).sum() + _COS_EPS))
+        if y[i] == 1:
+            loss[i] = 1 - cos
+        elif y[i] == -1:
+            loss[i] = max(0.0, cos - margin)
+    return _reduce(loss.reshape(np.shape(target)), reduction)
+
+
+def cosine_embedding_loss_backward(grad_output, input1, input2, target, margin=0, reduction="mean"):
+    """(d input1, d input2, None): d cos / d x1 = x2 / (|x1| |x2|) - cos x1 / |x1|^2 with the
+    epsilon-padded magnitudes; the hinge passes the gradient where cos - margin > 0."""
+    x1, x2, y = _f(input1), _f(input2), np.asarray(target)
+    squeeze = y.ndim == 0
+    if squeeze:
+        x1, x2, y = x1[None], x2[None], y[None]
+    g = _reduce_grad(grad_output, np.shape(target), reduction).reshape(-1)
+    d1, d2 = np.zeros_like(x1), np.zeros_like(x2)
+    for i in range(x1.shape[0]):
+        m1, m2 = (x1[i] ** 2).sum() + _COS_EPS, (x2[i] ** 2).sum() + _COS_EPS
+        den = np.sqrt(m1 * m2)
+        cos = (x1[i] * x2[i]).sum() / den
+        dc1 = x2[i] / den - cos * x1[i] / m1
+        dc2 = x1[i] / den - cos * x2[i] / m2
+        s = -1.0 if y[i] == 1 else (1.0 if y[i] == -1 and cos - margin > 0 else 0.0)
+        d1[i], d2[i] = g[i] * s * dc1, g[i] * s * dc2
+    if squeeze:
+        d1, d2 = d1[0], d2[0]
+    return d1, d2, None
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, reduction="mean"):
+    x1, x2, y = np.broadcast_arrays(_f(input1), _f(input2), _f(target))
+    return _reduce(np.maximum(0.0, -y * (x1 - x2) + margin), reduction)
+
+
+def margin_ranking_loss_backward(grad_output, input1, input2, target, margin=0, reduction="mean"):
+    """(d input1, d input2, d target); the hinge passes the gradient where its argument is > 0."""
+    x1, x2, y = np.broadcast_arrays(_f(input1), _f(input2), _f(target))
+    v = -y * (x1 - x2) + margin
+    g = _reduce_grad(grad_output, v.shape, reduction) * (v > 0)
+    dt = _sum_to(-g * (x1 - x2), np.shape(target)) if np.asarray(target).dtype.kind == "f" else None
+    return _sum_to(-g * y, np.shape(input1)), _sum_to(g * y, np.shape(input2)), dt
+
+
+def _dist(a, b, p, eps):
+    return pairwise_distance(a, b, p, eps)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, reduction="mean"):
+    d_pos = _dist(anchor, positive, p, eps)
+    d_neg = _dist(anchor, negative, p, eps)
+    if swap:
+        d_neg = np.minimum(d_neg, _dist(positive, negative, p, eps))
+    return _reduce(np.maximum(0.0, margin + d_pos - d_neg), reduction)
+
+
+def triplet_margin_loss_backward(grad_output, anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                                 reduction="mean"):
+    """(d anchor, d positive, d negative), through pairwise_distance_backward; with swap, the
+    minimum routes the gradient to the smaller distance (half to each on a tie)."""
+    d_pos = _dist(anchor, positive, p, eps)
+    d_an = _dist(anchor, negative, p, eps)
+    v = margin + d_pos - (np.minimum(d_an, _dist(positive, negative, p, eps)) if swap else d_an)
+    g = _reduce_grad(grad_output, np.shape(v), reduction) * (v > 0)
+    ga, gp = pairwise_distance_backward(g, anchor, positive, p, eps)
+    gn = np.zeros(np.shape(negative))
+    w_an = np.ones(np.shape(v))
+    if swap:
+        d_pn = _dist(positive, negative, p, eps)
+        w_an = np.where(d_an < d_pn, 1.0, np.where(d_an == d_pn, 0.5, 0.0))
+        gp2, gn2 = pairwise_distance_backward(-g * (1 - w_an), positive, negative, p, eps)
+        gp, gn = gp + gp2, gn + gn2
+    ga2, gn3 = pairwise_distance_backward(-g * w_an, anchor, negative, p, eps)
+    return ga + ga2, gp, gn + gn3

@@ -27,6 +27,7 @@ from ...tensor import Tensor
 __all__ = [
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "kl_div", "cosine_similarity", "pairwise_distance", "normalize", "one_hot",
+    "cosine_embedding_loss", "margin_ranking_loss", "triplet_margin_loss",
 ]
 
 _TORCH_NAMES = {
@@ -578,3 +579,78 @@ def one_hot(tensor, num_classes=-1):
         elif t.max() >= num_classes:
             raise RuntimeError("Class values must be smaller than num_classes.")
     return _kl.one_hot(tensor.contiguous(), int(num_classes))
+
+
+# ------------------------------------------------------------------------------ margin losses
+# Composed of differentiable tnn ops (sums, norms, clamp, where): each is a handful of small
+# elementwise passes over per-sample values, where a dedicated kernel would buy little.
+def _apply_loss_reduction(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """1 - cos(x1, x2) where target == 1, max(0, cos(x1, x2) - margin) where target == -1 (0
+    elsewhere), cos over dim 1 of (N, D) inputs (dim 0 of (D,) inputs with a 0-d target), with
+    torch's EPSILON = 1e-12 added to each squared magnitude."""
+    reduction = _reduction(size_average, reduce, reduction)
+    for name, x in (("input1", input1), ("input2", input2), ("target", target)):
+        _check_tensor(x, name, "cosine_embedding_loss")
+    targ_dim = target.dim()
+    if targ_dim not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if targ_dim == 1:
+        if input1.dim() != 2 or input2.dim() != 2:
+            raise RuntimeError(f"1D target tensor expects 2D input tensors, but found inputs with sizes "
+                               f"{_sizes(input1.shape)} and {_sizes(input2.shape)}.")
+    elif input1.dim() != 1 or input2.dim() != 1:
+        raise RuntimeError(f"0D target tensor expects 1D input tensors, but found inputs with sizes "
+                           f"{_sizes(input1.shape)} and {_sizes(input2.shape)}.")
+    _check_float(input1, "sum")
+    ops = _ops()
+    out_dtype = dt.promote_types(input1.dtype, input2.dtype)
+    x1, x2 = _up(input1, input2)  # fp16/bf16 in fp32: the gradient is a difference of near-equal terms
+    prod_sum = (x1 * x2).sum(targ_dim)
+    mag_square1 = (x1 * x1).sum(targ_dim) + 1e-12
+    mag_square2 = (x2 * x2).sum(targ_dim) + 1e-12
+    denom = (mag_square1 * mag_square2).sqrt()
+    cos = prod_sum / denom
+    pos = 1 - cos
+    neg = (cos - margin).clamp_min(0)
+    output = ops.elementwise.where(target == 1, pos, 0.0) + ops.elementwise.where(target == -1, neg, 0.0)
+    return _apply_loss_reduction(output, reduction).to(out_dtype)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """max(0, -target * (input1 - input2) + margin), elementwise (broadcasting)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    for name, x in (("input1", input1), ("input2", input2), ("target", target)):
+        _check_tensor(x, name, "margin_ranking_loss")
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                           f"input1: {input1.size()}, input2: {input2.size()}, target: {target.size()} ")
+    output = (-target * (input1 - input2) + margin).clamp_min(0)
+    return _apply_loss_reduction(output, reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """max(0, margin + d(a, p) - d(a, n)) with d = pairwise_distance(., ., p, eps); with ``swap``,
+    d(a, n) is replaced by min(d(a, n), d(p, n)) (Balntas et al., 2016)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    for name, x in (("anchor", anchor), ("positive", positive), ("negative", negative)):
+        _check_tensor(x, name, "triplet_margin_loss")
+    a_dim, p_dim, n_dim = anchor.dim(), positive.dim(), negative.dim()
+    if not (a_dim == p_dim and p_dim == n_dim):
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {a_dim}D, positive {p_dim}D, and negative {n_dim}D inputs")
+    dist_pos = pairwise_distance(anchor, positive, p, eps)
+    dist_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        dist_swap = pairwise_distance(positive, negative, p, eps)
+        dist_neg = _ops().elementwise.minimum(dist_neg, dist_swap)
+    output = (margin + dist_pos - dist_neg).clamp_min(0)
+    return _apply_loss_reduction(output, reduction)
