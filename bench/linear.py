@@ -11,9 +11,10 @@ import tnn.nn.functional as F
 
 from .harness import Harness, torch_dtype
 
-# (case, M tokens, K in, N out): a 4096-wide model over 8192 tokens, and GPT-2 small's MLP.
-CASES = (("qkv", 8192, 4096, 3 * 4096), ("mlp-up", 8192, 4096, 4 * 4096), ("mlp-down", 8192, 4 * 4096, 4096),
-         ("gpt2-mlp-up", 8192, 768, 3072))
+# (case, M tokens, K in, N out): squares 512..8192, a 4096-wide model over 8192 tokens, GPT-2 small's MLP.
+CASES = tuple(("square", n, n, n) for n in (512, 1024, 2048, 4096, 8192)) + (
+    ("qkv", 8192, 4096, 3 * 4096), ("mlp-up", 8192, 4096, 4 * 4096), ("mlp-down", 8192, 4 * 4096, 4096),
+    ("gpt2-mlp-up", 8192, 768, 3072))
 QUICK = (("mlp-up", 24, 16, 48),)
 DTYPES = (tnn.bfloat16, tnn.float16, tnn.float32)
 
