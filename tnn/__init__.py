@@ -48,3 +48,5 @@ def numel(t) -> int:
 def get_default_device():
     from .runtime.device import default_device
     return default_device()
+from . import optim  # noqa: F401,E402
+from .serialization import load, save  # noqa: F401,E402

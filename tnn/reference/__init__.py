@@ -49,7 +49,7 @@ import importlib as _importlib
 # One module per op family; ``ref.<op>`` is the function, so no family module is named after an op
 # (the nn normalisation family is ``normalization``, since ``norm`` is the reduction).
 _FAMILIES = ("elementwise", "reduce", "matmul", "views", "indexing", "softmax", "activation",
-             "normalization", "dropout", "loss", "linear", "embedding")
+             "normalization", "dropout", "loss", "linear", "embedding", "conv", "pooling", "padding", "vision", "optim")
 
 __all__ = []
 for _name in _FAMILIES:

@@ -2,7 +2,7 @@
 import importlib as _importlib
 
 # Each family module defines __all__; a family not written yet is simply absent.
-for _family in ("activation", "softmax", "norm", "dropout", "loss", "linear", "embedding"):
+for _family in ("activation", "softmax", "norm", "dropout", "loss", "linear", "embedding", "conv", "pooling", "padding", "vision"):
     try:
         _mod = _importlib.import_module(f".{_family}", __name__)
     except ModuleNotFoundError as _e:

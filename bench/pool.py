@@ -1,0 +1,81 @@
+"""Pooling throughput at ResNet sizes against torch.nn.functional: the stem's max_pool2d 3x3/2
+(pad 1) on 112x112 maps, contiguous and channels-last, the same window averaged, a ResNet-D 2x2/2
+average, an adaptive average to 7x7 and the head's global average (a mean, as in torch).
+
+GB/s of the bytes the kernels must move at least (s = element size, n_in / n_out elements):
+  forward          (n_in + n_out)*s                       (read x, write y)
+  forward+backward max: 2*(n_in*s + n_out*(s + 8))        (x, y and int64 indices; dy, indices, dx)
+                   avg: 2*(n_in + n_out)*s                (x, y; dy, dx)
+The forward is timed under no_grad, where max pooling writes no indices."""
+import tnn
+import tnn.nn.functional as F
+
+from .harness import Harness, torch_dtype
+
+# (case, op, (N, C, H, W), args)
+CASES = (
+    ("stem 3x3/2", "max_pool2d", (32, 64, 112, 112), (3, 2, 1)),
+    ("stem 3x3/2 channels-last", "max_pool2d", (32, 64, 112, 112), (3, 2, 1)),
+    ("stem 3x3/2", "avg_pool2d", (32, 64, 112, 112), (3, 2, 1)),
+    ("resnet-d 2x2/2", "avg_pool2d", (32, 256, 56, 56), (2, 2)),
+    ("to 7x7", "adaptive_avg_pool2d", (32, 512, 14, 14), ((7, 7),)),
+    ("global head", "adaptive_avg_pool2d", (32, 2048, 7, 7), ((1, 1),)),
+)
+QUICK = (("stem 3x3/2", "max_pool2d", (2, 3, 12, 12), (3, 2, 1)),
+         ("stem 3x3/2 channels-last", "max_pool2d", (2, 3, 12, 12), (3, 2, 1)),
+         ("stem 3x3/2", "avg_pool2d", (2, 3, 12, 12), (3, 2, 1)),
+         ("to 7x7", "adaptive_avg_pool2d", (2, 3, 10, 10), ((7, 7),)),
+         ("lenet 2x2", "max_pool2d", (64, 16, 8, 8), (2,)))
+DTYPES = (tnn.bfloat16, tnn.float32)
+
+
+def _case(h: Harness, name: str, op: str, shape, args, dtype):
+    N, C, H, W = shape
+    cl = "channels-last" in name
+    if cl:   # an (N, H, W, C) buffer viewed as (N, C, H, W)
+        x = tnn.randn(N, H, W, C, dtype=dtype, device=h.device).permute(0, 3, 1, 2).requires_grad_(True)
+    else:
+        x = tnn.randn(*shape, dtype=dtype, device=h.device, requires_grad=True)
+    fn = getattr(F, op)
+    with tnn.no_grad():
+        y = fn(x, *args)
+    dy = tnn.randn(*y.shape, dtype=dtype, device=h.device)
+
+    def step():
+        x.grad = None
+        fn(x, *args).backward(dy)
+    with tnn.no_grad():
+        ours_f = h.time(lambda: fn(x, *args))
+    ours_b = h.time(step)
+    theirs_f = theirs_b = None
+    torch = h.torch
+    if torch is not None:
+        td = torch_dtype(torch, dtype)
+        tx = torch.randn(*shape, dtype=td, device=str(h.device))
+        if cl:
+            tx = tx.to(memory_format=torch.channels_last)
+        tx.requires_grad_(True)
+        tdy = torch.randn(*y.shape, dtype=td, device=str(h.device))
+        tfn = getattr(torch.nn.functional, op)
+
+        def tstep():
+            tx.grad = None
+            tfn(tx, *args).backward(tdy)
+        with torch.no_grad():
+            theirs_f = h.time(lambda: tfn(tx, *args))
+        theirs_b = h.time(tstep)
+    s, n_in, n_out = dtype.itemsize, x.numel(), y.numel()
+    full = 2 * (n_in * s + n_out * (s + 8)) if op == "max_pool2d" else 2 * (n_in + n_out) * s
+    for mode, ours, theirs, nbytes in (("forward", ours_f, theirs_f, (n_in + n_out) * s),
+                                       ("forward+backward", ours_b, theirs_b, full)):
+        h.add("pool", f"{op} {name} {mode}", "x".join(map(str, shape)), dtype, ours, nbytes / ours.ms / 1e6,
+              "GB/s", theirs, nbytes / theirs.ms / 1e6 if theirs else None)
+
+
+def run(h: Harness):
+    cases, dtypes = (QUICK, (tnn.float32,)) if h.quick else (CASES, DTYPES)
+    for dtype in dtypes:
+        for name, op, shape, args in cases:
+            _case(h, name, op, shape, args, dtype)
+    limit = h.limits.get("GB/s")   # the copy bandwidth, when the copy family ran first
+    h.set_limits("pool", "GB/s", limit=limit, per_dtype=limit is None)
