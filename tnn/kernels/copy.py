@@ -2,20 +2,10 @@
 cat and every creation op that writes a constant."""
 import triton.language as tl
 
+from .helpers import strided_offsets  # noqa: F401  (re-exported: kernels import it from here too)
 from .launch import cdiv, elementwise_config, jit, launch
 
 
-@jit
-def strided_offsets(idx, sizes, strides, RANK: tl.constexpr):
-    """Element offsets for flat row-major indices ``idx`` (int64) of a tensor with ``sizes`` and
-    ``strides`` (tuples of RANK ints, in elements). Shared by every strided elementwise kernel."""
-    off = tl.zeros_like(idx)
-    rem = idx
-    for d in tl.static_range(RANK - 1, -1, -1):
-        i = rem % sizes[d]
-        rem = rem // sizes[d]
-        off += i * strides[d]
-    return off
 
 
 @jit

@@ -19,15 +19,12 @@ import triton.language as tl
 
 from .creation import float_bits
 from .launch import cdiv, elementwise_config, is_interpreted, jit, launch, next_power_of_2, row_config
+from .helpers import f64_from_bits
 from .loss import finish_sum
 
 _INTERP_TILE = 1 << 15   # elements per interpreter program (BLOCK_M * BLOCK_N)
 
 
-@jit
-def _f64(bits):
-    """A float64 scalar passed as its int64 bit pattern (see creation.float_bits)."""
-    return bits.to(tl.int64).to(tl.float64, bitcast=True)
 
 
 @jit
@@ -103,7 +100,7 @@ def _cross_entropy_fwd_kernel(
     n = rows // S
     s = rows % S
     x_row = x_ptr + n * x_stride_n + s * x_stride_s        # (BLOCK_M,) pointers
-    ls = _f64(ls_bits).to(ACC)
+    ls = f64_from_bits(ls_bits).to(ACC)
     c_f = tl.zeros([BLOCK_M], ACC) + C                       # C as a float (C may be a constexpr 1)
 
     if PROB_TARGET:
@@ -166,7 +163,7 @@ def _cross_entropy_fwd_kernel(
 
     # ---- pass 2: gradients, in (N, C, S) contiguous buffers
     if COMPUTE_GRAD or COMPUTE_DTARGET:
-        scale = _f64(scale_bits).to(ACC)
+        scale = f64_from_bits(scale_bits).to(ACC)
         if DIV_BY_DEN:
             scale = scale / tl.load(den_ptr).to(ACC)
         g_row = n * C * S + s                                  # (BLOCK_M,) offsets of class 0

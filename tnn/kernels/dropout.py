@@ -18,9 +18,9 @@ from __future__ import annotations
 import triton.language as tl
 
 from ..runtime import dtypes as dt
-from .copy import strided_offsets
 from .creation import float_bits
 from .launch import cdiv, elementwise_config, jit, launch
+from .helpers import strided_offsets
 
 
 @jit(do_not_specialize=["group", "seed", "offset", "threshold", "scale_bits", "keep_shift_bits", "drop_bits"])

@@ -19,19 +19,11 @@ import struct
 import numpy as np
 import triton.language as tl
 
-from .copy import strided_offsets
 from .launch import cdiv, elementwise_config, jit, launch
+from .helpers import flat_offsets
 
 
 # ----------------------------------------------------------------------------- helpers
-@jit
-def _offsets(idx, sizes, strides, CONTIG: tl.constexpr, RANK: tl.constexpr):
-    """Element offsets of flat row-major indices ``idx`` for one operand."""
-    if CONTIG:
-        off = idx
-    else:
-        off = strided_offsets(idx, sizes, strides, RANK)
-    return off
 
 
 @jit
@@ -400,10 +392,10 @@ def _unary_kernel(
     Grid: (cdiv(numel, BLOCK),); one program computes BLOCK consecutive row-major indices."""
     idx = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = idx < numel
-    x = _operand(x_ptr, 0, _offsets(idx, sizes, x_strides, CONTIG, RANK), mask, False, COMPUTE, COMPUTE)
+    x = _operand(x_ptr, 0, flat_offsets(idx, sizes, x_strides, CONTIG, RANK), mask, False, COMPUTE, COMPUTE)
     pv = _operand(x_ptr, p, idx, mask, True, COMPUTE, COMPUTE)
     r = _unary_op(x, pv, OP, COMPUTE)
-    _store(out_ptr, _offsets(idx, sizes, out_strides, CONTIG, RANK), r, mask)
+    _store(out_ptr, flat_offsets(idx, sizes, out_strides, CONTIG, RANK), r, mask)
 
 
 @jit(do_not_specialize=["a_val", "b_val", "alpha"])
@@ -433,11 +425,11 @@ def _binary_kernel(
     Grid: (cdiv(numel, BLOCK),); one program computes BLOCK consecutive row-major indices."""
     idx = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = idx < numel
-    a = _operand(a_ptr, a_val, _offsets(idx, sizes, a_strides, CONTIG, RANK), mask, A_SCALAR, COMMON, COMPUTE)
-    b = _operand(b_ptr, b_val, _offsets(idx, sizes, b_strides, CONTIG, RANK), mask, B_SCALAR, COMMON, COMPUTE)
+    a = _operand(a_ptr, a_val, flat_offsets(idx, sizes, a_strides, CONTIG, RANK), mask, A_SCALAR, COMMON, COMPUTE)
+    b = _operand(b_ptr, b_val, flat_offsets(idx, sizes, b_strides, CONTIG, RANK), mask, B_SCALAR, COMMON, COMPUTE)
     al = _operand(out_ptr, alpha, idx, mask, True, COMPUTE, COMPUTE)
     r = _binary_op(a, b, al, OP, COMPUTE)
-    _store(out_ptr, _offsets(idx, sizes, out_strides, CONTIG, RANK), r, mask)
+    _store(out_ptr, flat_offsets(idx, sizes, out_strides, CONTIG, RANK), r, mask)
 
 
 @jit(do_not_specialize=["b_val", "c_val"])
@@ -470,11 +462,11 @@ def _ternary_kernel(
     Grid: (cdiv(numel, BLOCK),); one program computes BLOCK consecutive row-major indices."""
     idx = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = idx < numel
-    a = _operand(a_ptr, 0, _offsets(idx, sizes, a_strides, CONTIG, RANK), mask, False, A_COMMON, A_COMPUTE)
-    b = _operand(b_ptr, b_val, _offsets(idx, sizes, b_strides, CONTIG, RANK), mask, B_SCALAR, COMMON, COMPUTE)
-    c = _operand(c_ptr, c_val, _offsets(idx, sizes, c_strides, CONTIG, RANK), mask, C_SCALAR, COMMON, COMPUTE)
+    a = _operand(a_ptr, 0, flat_offsets(idx, sizes, a_strides, CONTIG, RANK), mask, False, A_COMMON, A_COMPUTE)
+    b = _operand(b_ptr, b_val, flat_offsets(idx, sizes, b_strides, CONTIG, RANK), mask, B_SCALAR, COMMON, COMPUTE)
+    c = _operand(c_ptr, c_val, flat_offsets(idx, sizes, c_strides, CONTIG, RANK), mask, C_SCALAR, COMMON, COMPUTE)
     r = _ternary_op(a, b, c, OP, COMPUTE)
-    _store(out_ptr, _offsets(idx, sizes, out_strides, CONTIG, RANK), r, mask)
+    _store(out_ptr, flat_offsets(idx, sizes, out_strides, CONTIG, RANK), r, mask)
 
 
 # ----------------------------------------------------------------------------- launchers

@@ -11,9 +11,9 @@ from __future__ import annotations
 import triton.language as tl
 
 from ..runtime import dtypes as dt
-from .copy import strided_offsets
 from .creation import float_bits
 from .launch import cdiv, is_interpreted, jit, launch, next_power_of_2, row_config
+from .helpers import strided_offsets
 
 
 @jit

@@ -14,8 +14,8 @@ int64 tensor of flat offsets by ``_index_offsets_kernel``, one launch per index 
 All offsets are int64."""
 import triton.language as tl
 
-from .copy import strided_offsets
 from .launch import cdiv, elementwise_config, jit, launch
+from .helpers import strided_offsets
 
 
 @jit

@@ -12,18 +12,14 @@ sums them down to each operand's shape.
 """
 import triton.language as tl
 
-from .copy import strided_offsets
 from .creation import float_bits
 from .launch import cdiv, elementwise_config, jit, launch
+from .helpers import f64_from_bits, strided_offsets
 
 MSE, L1, SMOOTH_L1, HUBER, BCE, BCE_LOGITS, KL_DIV, KL_DIV_LOG_TARGET = range(8)
 _DIVIDE_NONE, _DIVIDE_BY_PTR, _DIVIDE_BY_CONST = 0, 1, 2
 
 
-@jit
-def _f64(bits):
-    """A float64 scalar passed as its int64 bit pattern (see creation.float_bits)."""
-    return bits.to(tl.int64).to(tl.float64, bitcast=True)
 
 
 @jit
@@ -129,7 +125,7 @@ def _pointwise_loss_fwd_kernel(
     y = tl.load(y_ptr + strided_offsets(idx, sizes, y_strides, RANK), mask=mask, other=0.5).to(ACC)
     w = _load_opt(w_ptr, idx, sizes, w_strides, mask, HAS_W, ACC, RANK)
     pw = _load_opt(pw_ptr, idx, sizes, pw_strides, mask, HAS_PW, ACC, RANK)
-    v = _pointwise_loss(x, y, w, pw, _f64(p_bits).to(ACC), LOSS)
+    v = _pointwise_loss(x, y, w, pw, f64_from_bits(p_bits).to(ACC), LOSS)
     if REDUCE:
         tl.store(part_ptr + pid, tl.sum(tl.where(mask, v, 0), axis=0))
     else:
@@ -164,8 +160,8 @@ def _pointwise_loss_bwd_kernel(
     w = _load_opt(w_ptr, idx, sizes, w_strides, mask, HAS_W, ACC, RANK)
     pw = _load_opt(pw_ptr, idx, sizes, pw_strides, mask, HAS_PW, ACC, RANK)
     g = tl.load(go_ptr + strided_offsets(idx, sizes, go_strides, RANK), mask=mask, other=0).to(ACC)
-    g = g * _f64(scale_bits).to(ACC)
-    dx, dy = _pointwise_grads(x, y, w, pw, _f64(p_bits).to(ACC), LOSS)
+    g = g * f64_from_bits(scale_bits).to(ACC)
+    dx, dy = _pointwise_grads(x, y, w, pw, f64_from_bits(p_bits).to(ACC), LOSS)
     if NEED_DX:
         tl.store(dx_ptr + idx, (g * dx).to(dx_ptr.dtype.element_ty), mask=mask)
     if NEED_DY:
@@ -193,7 +189,7 @@ def _finish_sum_kernel(
     if DIVIDE == 1:
         total = total / tl.load(den_ptr).to(ACC)
     elif DIVIDE == 2:
-        total = total / _f64(div_bits).to(ACC)
+        total = total / f64_from_bits(div_bits).to(ACC)
     tl.store(out_ptr, total.to(out_ptr.dtype.element_ty))
 
 

@@ -40,6 +40,7 @@ import triton.language as tl
 from ..runtime import dtypes as dt
 from .creation import float_bits
 from .launch import cdiv, is_interpreted, jit, launch
+from .helpers import f64_param
 
 # Elements per program on the GPU (4 warps: 8 fp32 per thread, two 128-bit accesses per tensor).
 _GPU_BLOCK = 1024
@@ -67,10 +68,6 @@ def _address(ptrs, row, T, t, ref, ALIGNED: tl.constexpr):
     return p
 
 
-@jit
-def _scalar(bits, ACC: tl.constexpr):
-    """A float64 hyperparameter sent as its int64 bit pattern, in the math dtype."""
-    return bits.to(tl.int64).to(tl.float64, bitcast=True).to(ACC)
 
 
 @jit
@@ -174,10 +171,10 @@ def _sgd_step_kernel(
     g_ptr = _address(ptrs, 1, T, t, ref, ALIGNED)
     b_ptr = _address(ptrs, 2, T, t, ref, ALIGNED)
     offs = start + tl.arange(0, BLOCK)
-    lr_ = _scalar(lr, ACC)
-    mom = _scalar(momentum, ACC)
-    keep = _scalar(damp_keep, ACC)
-    wd = _scalar(weight_decay, ACC)
+    lr_ = f64_param(lr, ACC)
+    mom = f64_param(momentum, ACC)
+    keep = f64_param(damp_keep, ACC)
+    wd = f64_param(weight_decay, ACC)
     if start + BLOCK <= n:
         _sgd_block(p_ptr, g_ptr, b_ptr, offs, None, lr_, mom, keep, wd, HAS_WD, MOMENTUM, FIRST, NESTEROV,
                    MAXIMIZE, ACC)
@@ -251,14 +248,14 @@ def _adam_step_kernel(
     v_ptr = _address(ptrs, 3, T, t, ref, ALIGNED)
     vmax_ptr = _address(ptrs, 4, T, t, ref, ALIGNED)
     offs = start + tl.arange(0, BLOCK)
-    b1c = _scalar(one_minus_b1, ACC)
-    b2 = _scalar(beta2, ACC)
-    b2c = _scalar(one_minus_b2, ACC)
-    eps_ = _scalar(eps, ACC)
-    wd = _scalar(weight_decay, ACC)
-    dec = _scalar(decay, ACC)
-    ss = _scalar(step_size, ACC)
-    bc2 = _scalar(bc2_sqrt, ACC)
+    b1c = f64_param(one_minus_b1, ACC)
+    b2 = f64_param(beta2, ACC)
+    b2c = f64_param(one_minus_b2, ACC)
+    eps_ = f64_param(eps, ACC)
+    wd = f64_param(weight_decay, ACC)
+    dec = f64_param(decay, ACC)
+    ss = f64_param(step_size, ACC)
+    bc2 = f64_param(bc2_sqrt, ACC)
     if start + BLOCK <= n:
         _adam_block(p_ptr, g_ptr, m_ptr, v_ptr, vmax_ptr, offs, None, b1c, b2, b2c, eps_, wd, dec, ss, bc2,
                     HAS_WD, DECOUPLED, AMSGRAD, FIRST, MAXIMIZE, ACC)
@@ -332,12 +329,12 @@ def _rmsprop_step_kernel(
     ga_ptr = _address(ptrs, 3, T, t, ref, ALIGNED)
     buf_ptr = _address(ptrs, 4, T, t, ref, ALIGNED)
     offs = start + tl.arange(0, BLOCK)
-    lr_ = _scalar(lr, ACC)
-    a = _scalar(alpha, ACC)
-    ac = _scalar(one_minus_alpha, ACC)
-    eps_ = _scalar(eps, ACC)
-    wd = _scalar(weight_decay, ACC)
-    mom = _scalar(momentum, ACC)
+    lr_ = f64_param(lr, ACC)
+    a = f64_param(alpha, ACC)
+    ac = f64_param(one_minus_alpha, ACC)
+    eps_ = f64_param(eps, ACC)
+    wd = f64_param(weight_decay, ACC)
+    mom = f64_param(momentum, ACC)
     if start + BLOCK <= n:
         _rmsprop_block(p_ptr, g_ptr, sq_ptr, ga_ptr, buf_ptr, offs, None, lr_, a, ac, eps_, wd, mom,
                        HAS_WD, CENTERED, MOMENTUM, FIRST, MAXIMIZE, ACC)
@@ -386,9 +383,9 @@ def _adagrad_step_kernel(
     g_ptr = _address(ptrs, 1, T, t, ref, ALIGNED)
     s_ptr = _address(ptrs, 2, T, t, ref, ALIGNED)
     offs = start + tl.arange(0, BLOCK)
-    clr_ = _scalar(clr, ACC)
-    eps_ = _scalar(eps, ACC)
-    wd = _scalar(weight_decay, ACC)
+    clr_ = f64_param(clr, ACC)
+    eps_ = f64_param(eps, ACC)
+    wd = f64_param(weight_decay, ACC)
     if start + BLOCK <= n:
         _adagrad_block(p_ptr, g_ptr, s_ptr, offs, None, clr_, eps_, wd, HAS_WD, MAXIMIZE, ACC)
     else:

@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import triton.language as tl
 
-from .copy import strided_offsets
 from .launch import cdiv, elementwise_config, is_interpreted, jit, launch
+from .helpers import strided_offsets
 
 _INT32_MAX = 2**31 - 1
 

@@ -19,9 +19,9 @@ one below it are two compiled variants, each compiled once).
 """
 import triton.language as tl
 
-from .copy import strided_offsets
 from .creation import float_bits
 from .launch import cdiv, elementwise_config, jit, launch
+from .helpers import strided_offsets
 
 UNIFORM, NORMAL, RANDINT, BERNOULLI, EXPONENTIAL = 0, 1, 2, 3, 4
 

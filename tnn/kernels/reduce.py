@@ -17,9 +17,9 @@ Kernels assume R >= 1: empty reductions are filled by the ops layer.
 """
 import triton.language as tl
 
-from .copy import strided_offsets
 from .creation import float_bits
 from .launch import cdiv, is_interpreted, jit, launch, next_power_of_2, row_config
+from .helpers import f64_from_bits, row_offsets
 
 # PRE: transform of each element before reducing (norms, all/any).
 PRE_NONE, PRE_ABS, PRE_SQUARE, PRE_POW, PRE_NONZERO = 0, 1, 2, 3, 4
@@ -29,20 +29,8 @@ OP_SUM, OP_PROD, OP_MAX, OP_MIN = 0, 1, 2, 3
 POST_NONE, POST_MEAN, POST_SQRT, POST_ROOT = 0, 1, 2, 3
 
 
-@jit
-def _row_offsets(rows, m_sizes, m_strides, KRANK: tl.constexpr):
-    """Element offsets of rows ``rows`` (int64) whose kept dims have ``m_sizes``/``m_strides``."""
-    if KRANK == 1:
-        off = rows * m_strides[0]
-    else:
-        off = strided_offsets(rows, m_sizes, m_strides, KRANK)
-    return off
 
 
-@jit
-def _f64(bits):
-    """A float64 scalar passed as its int64 bit pattern (see creation.float_bits)."""
-    return bits.to(tl.int64).to(tl.float64, bitcast=True)
 
 
 @jit
@@ -77,11 +65,11 @@ def _reduce_kernel(
     pid_s = tl.program_id(1)
     rows = pid_m.to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M)
     rmask = rows < M
-    row_off = _row_offsets(rows, m_sizes, m_strides, KRANK)[:, None]
+    row_off = row_offsets(rows, m_sizes, m_strides, KRANK)[:, None]
     cols = tl.arange(0, BLOCK_R)
     r_start = pid_s.to(tl.int64) * r_per_prog
     r_end = tl.minimum(r_start + r_per_prog, R)
-    p = _f64(p_bits).to(ACC)
+    p = f64_from_bits(p_bits).to(ACC)
     if OP == 1:
         acc = tl.full([BLOCK_M, BLOCK_R], 1, ACC)
     else:
@@ -116,7 +104,7 @@ def _reduce_kernel(
     else:
         res = _nan_max_min(acc, OP == 2)
     if POST == 1:
-        res = res / _f64(n_bits).to(ACC)
+        res = res / f64_from_bits(n_bits).to(ACC)
     elif POST == 2:
         res = tl.sqrt(res)
     elif POST == 3:
@@ -186,7 +174,7 @@ def _argreduce_kernel(
     index 0, which never changes the answer; later chunks leave masked lanes unchanged."""
     rows = tl.program_id(0).to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M)
     rmask = rows < M
-    row_off = _row_offsets(rows, m_sizes, m_strides, KRANK)[:, None]
+    row_off = row_offsets(rows, m_sizes, m_strides, KRANK)[:, None]
     cols = tl.arange(0, BLOCK_R).to(tl.int64)
     c = tl.where(cols < R, cols, 0)
     best = tl.load(x_ptr + row_off + c[None, :] * stride_r, mask=rmask[:, None]).to(ACC)
@@ -237,7 +225,7 @@ def _var_kernel(
     Grid: (cdiv(M, BLOCK_M),). One program reads its BLOCK_M rows twice in BLOCK_R chunks."""
     rows = tl.program_id(0).to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M)
     rmask = rows < M
-    row_off = _row_offsets(rows, m_sizes, m_strides, KRANK)[:, None]
+    row_off = row_offsets(rows, m_sizes, m_strides, KRANK)[:, None]
     cols = tl.arange(0, BLOCK_R).to(tl.int64)
     s = tl.zeros([BLOCK_M, BLOCK_R], ACC)
     for r0 in range(0, R, BLOCK_R):
@@ -258,7 +246,7 @@ def _var_kernel(
     t1 = tl.sum(s1, axis=1)
     m2 = tl.sum(s2, axis=1) - t1 * t1 / n
     m2 = tl.where(m2 < 0, 0.0, m2)  # rounding can leave a tiny negative; NaN stays NaN
-    res = m2 / _f64(dof_bits).to(ACC)
+    res = m2 / f64_from_bits(dof_bits).to(ACC)
     if STD:
         res = tl.sqrt(res)
     tl.store(out_ptr + rows, res.to(out_ptr.dtype.element_ty), mask=rmask)
@@ -285,7 +273,7 @@ def _logsumexp_kernel(
     Grid: (cdiv(M, BLOCK_M),). One program reads its BLOCK_M rows once in BLOCK_R chunks."""
     rows = tl.program_id(0).to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M)
     rmask = rows < M
-    row_off = _row_offsets(rows, m_sizes, m_strides, KRANK)[:, None]
+    row_off = row_offsets(rows, m_sizes, m_strides, KRANK)[:, None]
     cols = tl.arange(0, BLOCK_R).to(tl.int64)
     mx = tl.full([BLOCK_M, BLOCK_R], float("-inf"), ACC)
     s = tl.zeros([BLOCK_M, BLOCK_R], ACC)
@@ -327,8 +315,8 @@ def _cumsum_kernel(
     within a (BLOCK_M, BLOCK_R) chunk plus a per-row carry of everything before it."""
     rows = tl.program_id(0).to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M)
     rmask = rows < M
-    x_row = _row_offsets(rows, m_sizes, x_m_strides, KRANK)[:, None]
-    o_row = _row_offsets(rows, m_sizes, out_m_strides, KRANK)[:, None]
+    x_row = row_offsets(rows, m_sizes, x_m_strides, KRANK)[:, None]
+    o_row = row_offsets(rows, m_sizes, out_m_strides, KRANK)[:, None]
     cols = tl.arange(0, BLOCK_R).to(tl.int64)
     carry = tl.zeros([BLOCK_M], ACC)
     for r0 in range(0, R, BLOCK_R):

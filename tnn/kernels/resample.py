@@ -33,20 +33,18 @@ import triton.language as tl
 from ..shape import contiguous_strides
 from .creation import float_bits
 from .launch import cdiv, elementwise_config, jit, launch
+from .helpers import f64_from_bits
 
 NEAREST, NEAREST_EXACT, LINEAR = 0, 1, 2
 MODES = {"nearest": NEAREST, "nearest-exact": NEAREST_EXACT, "linear": LINEAR}
 
 
-@jit
-def _f64_arg(bits):
-    return bits.to(tl.int64).to(tl.float64, bitcast=True)
 
 
 @jit
 def _nearest_index(o, scale_bits, n_in, n_out, MODE: tl.constexpr):
     """Input index read by output index o (int64) in a nearest mode."""
-    scale = _f64_arg(scale_bits).to(tl.float32)
+    scale = f64_from_bits(scale_bits).to(tl.float32)
     if MODE == 0:
         i = tl.floor(o.to(tl.float32) * scale).to(tl.int64)
         i = tl.minimum(i, n_in - 1)
@@ -61,7 +59,7 @@ def _nearest_index(o, scale_bits, n_in, n_out, MODE: tl.constexpr):
 @jit
 def _linear_index(o, scale_bits, n_in, ALIGN: tl.constexpr, ACC: tl.constexpr):
     """(i0, i1, l1) for output index o (int64): the two input indices and the weight of i1."""
-    scale = _f64_arg(scale_bits).to(ACC)
+    scale = f64_from_bits(scale_bits).to(ACC)
     of = o.to(ACC)
     if ALIGN:
         src = scale * of

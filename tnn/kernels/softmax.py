@@ -17,8 +17,8 @@ Accumulation is float32 (float64 for float64); outputs are stored in their own d
 """
 import triton.language as tl
 
-from .copy import strided_offsets
 from .launch import cdiv, is_interpreted, jit, launch, next_power_of_2, row_config
+from .helpers import row_offsets
 
 # Longest row kept in registers in one pass (GPU): longer rows loop over chunks of this size.
 MAX_BLOCK_N = 1 << 14
@@ -28,14 +28,6 @@ _INTERP_TILE = 1 << 16
 _GPU_TILE = 4096
 
 
-@jit
-def _row_offsets(rows, m_sizes, m_strides, KRANK: tl.constexpr):
-    """Element offsets of rows ``rows`` (int64) whose dims have ``m_sizes``/``m_strides``."""
-    if KRANK == 1:
-        off = rows * m_strides[0]
-    else:
-        off = strided_offsets(rows, m_sizes, m_strides, KRANK)
-    return off
 
 
 @jit
@@ -73,8 +65,8 @@ def _softmax_fwd_kernel(
     in two passes over BLOCK_N chunks (running max and rescaled sum, then the output)."""
     rows = tl.program_id(0).to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M)
     rmask = (rows < M)[:, None]
-    x_row = _row_offsets(rows, m_sizes, x_m_strides, KRANK)[:, None]
-    y_row = _row_offsets(rows, m_sizes, y_m_strides, KRANK)[:, None]
+    x_row = row_offsets(rows, m_sizes, x_m_strides, KRANK)[:, None]
+    y_row = row_offsets(rows, m_sizes, y_m_strides, KRANK)[:, None]
     cols = tl.arange(0, BLOCK_N).to(tl.int64)[None, :]
     if ONE_PASS:
         mask = rmask & (cols < N)
@@ -142,9 +134,9 @@ def _softmax_bwd_kernel(
     pass accumulating the row sums over BLOCK_N chunks and a pass writing dx."""
     rows = tl.program_id(0).to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M)
     rmask = (rows < M)[:, None]
-    y_row = _row_offsets(rows, m_sizes, y_m_strides, KRANK)[:, None]
-    g_row = _row_offsets(rows, m_sizes, dy_m_strides, KRANK)[:, None]
-    d_row = _row_offsets(rows, m_sizes, dx_m_strides, KRANK)[:, None]
+    y_row = row_offsets(rows, m_sizes, y_m_strides, KRANK)[:, None]
+    g_row = row_offsets(rows, m_sizes, dy_m_strides, KRANK)[:, None]
+    d_row = row_offsets(rows, m_sizes, dx_m_strides, KRANK)[:, None]
     cols = tl.arange(0, BLOCK_N).to(tl.int64)[None, :]
     if ONE_PASS:
         mask = rmask & (cols < N)
