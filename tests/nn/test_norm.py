@@ -307,6 +307,23 @@ def test_batch_norm_split_slices_running_stats_and_large_mean(device, monkeypatc
            reduce_x=180, reduce_w=45)
 
 
+@pytest.mark.parametrize("op", ["batch_norm", "group_norm", "instance_norm"])
+def test_set_norms_with_tiny_interpreter_tiles(device, monkeypatch, op):
+    """The interpreter's many-groups-per-program kernels with a 4-element tile cap: every loop
+    (over groups, planes and elements) runs several times; running stats updated as the reference."""
+    monkeypatch.setattr(K, "_INTERP_TILE", 4)
+    x = random_array(dt.float32, (3, 4, 5), 40)
+    kwargs = {"batch_norm": dict(training=True, momentum=0.3), "group_norm": dict(num_groups=2),
+              "instance_norm": dict(use_input_stats=True, momentum=0.2)}[op]
+    params = {"weight": random_array(dt.float32, (4,), 41), "bias": random_array(dt.float32, (4,), 42)}
+    if op != "group_norm":
+        params = {"running_mean": random_array(dt.float32, (4,), 43),
+                  "running_var": random_array(dt.float32, (4,), 44, 0.5, 2.0), **params}
+    red = 15 if op == "batch_norm" else 10
+    _check(device, op, x, params, kwargs, list(params), layout="strided", g_layout="transposed",
+           reduce_fwd=red, reduce_x=4 * red, reduce_w=15)
+
+
 def test_batch_norm_channels_last_and_non_coalescing(device):
     """A channels-last (N, H, W, C) buffer seen as (N, C, H, W) is read in place; spatial dims that
     are not one stride apart take one explicit copy."""

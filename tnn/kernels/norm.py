@@ -25,6 +25,16 @@ elements [sl*l_per, +l_per) of group k, in BLOCK_J x BLOCK_L tiles.
               _norm_bwd_dx_kernel      dx, its group sums gathered (times w[ch]) from those
               _channel_sum_kernel      dweight / dbias: the partials summed per channel
 
+On the interpreter (which pays per tl op per program, not per element) each program instead owns
+BLOCK_K whole groups in BLOCK_K x BLOCK_J x BLOCK_L tiles (a small problem is one program):
+    forward:  _norm_stats_many_kernel  group statistics, finished to mean / rstd (and the running
+                                       stats) in place -- or slice partials for _norm_combine_kernel
+                                       when instance norm averages running stats over the batch
+              _norm_apply_many_kernel  y as _norm_apply_kernel
+    backward: _norm_bwd_many_kernel    the per-plane partials and dx in one kernel (groups are whole)
+              _channel_sum_kernel      as above
+SET_SPLIT (tests) forces the sliced GPU kernels onto the interpreter.
+
 Determinism: no atomics anywhere. Weight and bias gradients are written as per-program fp32
 partials (row norms: one partial row per program; set norms: one partial per plane and l-slice)
 and summed in a fixed order by _channel_sum_kernel. Statistics and every accumulation are in
@@ -592,6 +602,211 @@ def _channel_sum_kernel(
         tl.store(db_ptr + c, tl.sum(acc_b, axis=1).to(db_ptr.dtype.element_ty), mask=c < C)
 
 
+# ------------------------------------------------- set norms on the interpreter: many groups per program
+# The interpreter pays Python overhead per tl op per program, whatever the tile holds, so there each
+# program owns BLOCK_K whole groups (no slices) and walks them in BLOCK_K x BLOCK_J x BLOCK_L tiles:
+# a small problem is one program. Index math is int64 (the interpreter checks int32 arithmetic for
+# overflow, which makes it slower). The GPU keeps the one-group-per-program kernels above.
+@jit
+def _group_tile_offsets(k, j, l, K1, s_k0, s_k1, s_j, s_l):
+    """(BLOCK_K, BLOCK_J, BLOCK_L) offsets of planes j, elements l of groups k (all int64)."""
+    base = (k // K1) * s_k0 + (k % K1) * s_k1
+    return base[:, None, None] + (j * s_j)[None, :, None] + (l * s_l)[None, None, :]
+
+
+@jit
+def _norm_stats_many_kernel(
+    x_ptr,        # (N, C, L) strided input, read as groups of (J, L) (see the module docstring)
+    part_ptr,     # (3, K, 1) ACC contiguous: count, mean, M2 of each group (not FINISH)
+    mean_ptr,     # (K,) ACC group means, written (FINISH)
+    rstd_ptr,     # (K,) ACC group rstd, written (FINISH)
+    rm_ptr,       # (K,) running mean (any float dtype), or None (UPDATE: channel = group)
+    rv_ptr,       # (K,) running var, or None
+    stride_rm, stride_rv,
+    K, J, L, K1,  # groups, planes per group, elements per plane, groups per k0
+    s_k0, s_k1, s_j, s_l,  # x strides
+    eps_bits, momentum_bits,  # float64 scalars as int64 bits (FINISH)
+    FINISH: tl.constexpr, UPDATE: tl.constexpr, ACC: tl.constexpr,
+    BLOCK_K: tl.constexpr, BLOCK_J: tl.constexpr, BLOCK_L: tl.constexpr,
+):
+    """(count, mean, M2) of groups [pid*BLOCK_K, +BLOCK_K), as _norm_stats_kernel's single slice.
+    FINISH: _norm_combine_kernel's work done here instead (its groups are whole): mean and rstd,
+    and with UPDATE running = (1 - momentum) * running + momentum * (mean / UNBIASED var), in place.
+
+    Grid: (cdiv(K, BLOCK_K),). One program walks its groups' J x L planes in tiles; lane (k, j)
+    keeps Chan-merged statistics of its tile rows, the BLOCK_J lanes of a group merged at the end."""
+    k = tl.program_id(0).to(tl.int64) * BLOCK_K + tl.arange(0, BLOCK_K).to(tl.int64)
+    km = (k < K)[:, None]
+    cnt = tl.zeros([BLOCK_K, BLOCK_J], ACC)
+    mean = tl.zeros([BLOCK_K, BLOCK_J], ACC)
+    m2 = tl.zeros([BLOCK_K, BLOCK_J], ACC)
+    for j0 in range(0, J, BLOCK_J):
+        j = j0 + tl.arange(0, BLOCK_J).to(tl.int64)
+        kjm = km & (j < J)[None, :]
+        for l0 in range(0, L, BLOCK_L):
+            l = l0 + tl.arange(0, BLOCK_L).to(tl.int64)
+            lm = l < L
+            mask = kjm[:, :, None] & lm[None, None, :]
+            x = tl.load(x_ptr + _group_tile_offsets(k, j, l, K1, s_k0, s_k1, s_j, s_l), mask=mask,
+                        other=0).to(ACC)
+            nb = tl.where(kjm, tl.sum(lm.to(ACC), axis=0), 0.0)
+            bmean = tl.sum(x, axis=2) / tl.maximum(nb, 1.0)
+            d = tl.where(mask, x - bmean[:, :, None], 0.0)
+            tot = cnt + nb
+            delta = bmean - mean
+            frac = tl.where(tot > 0, nb / tl.maximum(tot, 1.0), 0.0)
+            mean += delta * frac
+            m2 += tl.sum(d * d, axis=2) + delta * delta * cnt * frac
+            cnt = tot
+    total = tl.sum(cnt, axis=1)
+    gmean = tl.sum(cnt * mean, axis=1) / tl.maximum(total, 1.0)
+    dm = mean - gmean[:, None]
+    gm2 = tl.sum(m2 + cnt * dm * dm, axis=1)
+    if FINISH:
+        eps = _f64_arg(eps_bits, ACC)
+        tl.store(mean_ptr + k, gmean, mask=k < K)
+        tl.store(rstd_ptr + k, _rsqrt(gm2 / total + eps, ACC), mask=k < K)
+        if UPDATE:
+            mom = _f64_arg(momentum_bits, ACC)
+            pm = rm_ptr + k * stride_rm
+            rm = tl.load(pm, mask=k < K, other=0).to(ACC)
+            tl.store(pm, ((1 - mom) * rm + mom * gmean).to(rm_ptr.dtype.element_ty), mask=k < K)
+            pv = rv_ptr + k * stride_rv
+            rv = tl.load(pv, mask=k < K, other=0).to(ACC)
+            tl.store(pv, ((1 - mom) * rv + mom * (gm2 / (total - 1))).to(rv_ptr.dtype.element_ty), mask=k < K)
+    else:
+        tl.store(part_ptr + k, total, mask=k < K)
+        tl.store(part_ptr + K + k, gmean, mask=k < K)
+        tl.store(part_ptr + 2 * K + k, gm2, mask=k < K)
+
+
+@jit
+def _norm_apply_many_kernel(
+    x_ptr,        # (N, C, L) strided input
+    y_ptr,        # (N, C, L) output (contiguous)
+    w_ptr,        # (C,) contiguous weight, or None
+    b_ptr,        # (C,) contiguous bias, or None
+    mean_ptr,     # (K,) ACC group means
+    rstd_ptr,     # (K,) ACC group rstd
+    K, J, L, K1, CPG,
+    s_k0, s_k1, s_j, s_l,      # x strides
+    ys_k0, ys_k1, ys_j, ys_l,  # y strides
+    HAS_W: tl.constexpr, HAS_B: tl.constexpr, CH_ALONG_J: tl.constexpr, Y_LIKE_X: tl.constexpr,
+    ACC: tl.constexpr, BLOCK_K: tl.constexpr, BLOCK_J: tl.constexpr, BLOCK_L: tl.constexpr,
+):
+    """y = (x - mean[k]) * rstd[k] * w[ch] + b[ch] over groups [pid*BLOCK_K, +BLOCK_K).
+    Y_LIKE_X: y's strides are x's (one offset computation serves both).
+
+    Grid: (cdiv(K, BLOCK_K),); one program writes its groups in BLOCK_K x BLOCK_J x BLOCK_L tiles."""
+    k = tl.program_id(0).to(tl.int64) * BLOCK_K + tl.arange(0, BLOCK_K).to(tl.int64)
+    km = (k < K)[:, None]
+    mean = tl.load(mean_ptr + k, mask=k < K, other=0).to(ACC)[:, None, None]
+    rstd = tl.load(rstd_ptr + k, mask=k < K, other=0).to(ACC)[:, None, None]
+    for j0 in range(0, J, BLOCK_J):
+        j = j0 + tl.arange(0, BLOCK_J).to(tl.int64)
+        kjm = km & (j < J)[None, :]
+        ch = _channel_of(k[:, None], j[None, :], K1, CPG, CH_ALONG_J)[:, :, None]
+        for l0 in range(0, L, BLOCK_L):
+            l = l0 + tl.arange(0, BLOCK_L).to(tl.int64)
+            mask = kjm[:, :, None] & (l < L)[None, None, :]
+            off = _group_tile_offsets(k, j, l, K1, s_k0, s_k1, s_j, s_l)
+            x = tl.load(x_ptr + off, mask=mask, other=0).to(ACC)
+            y = _affine(x, mean, rstd, w_ptr, b_ptr, ch, kjm[:, :, None], HAS_W, HAS_B, ACC)
+            if not Y_LIKE_X:
+                off = _group_tile_offsets(k, j, l, K1, ys_k0, ys_k1, ys_j, ys_l)
+            tl.store(y_ptr + off, y.to(y_ptr.dtype.element_ty), mask=mask)
+
+
+@jit
+def _norm_bwd_many_kernel(
+    x_ptr,        # (N, C, L) strided input
+    dy_ptr,       # (N, C, L) strided output gradient
+    dx_ptr,       # (N, C, L) input gradient (contiguous), or None
+    w_ptr,        # (C,) contiguous weight, or None
+    mean_ptr,     # (K,) ACC group means
+    rstd_ptr,     # (K,) ACC group rstd
+    part_ptr,     # (2, K, J, 1) ACC contiguous: [0] sums of dy * xhat, [1] sums of dy per plane (HAS_PART)
+    K, J, L, K1, CPG,
+    s_k0, s_k1, s_j, s_l,      # x strides
+    gs_k0, gs_k1, gs_j, gs_l,  # dy strides
+    ds_k0, ds_k1, ds_j, ds_l,  # dx strides
+    TRAINING: tl.constexpr, HAS_DX: tl.constexpr, HAS_PART: tl.constexpr, HAS_W: tl.constexpr,
+    CH_ALONG_J: tl.constexpr, G_LIKE_X: tl.constexpr, D_LIKE_X: tl.constexpr, ACC: tl.constexpr,
+    BLOCK_K: tl.constexpr, BLOCK_J: tl.constexpr, BLOCK_L: tl.constexpr,
+):
+    """_norm_bwd_reduce_kernel and _norm_bwd_dx_kernel fused for whole groups: per plane j of
+    group k the sums of dy * xhat and dy (stored when HAS_PART, for dweight / dbias), their
+    w-weighted group sums a and b, then (HAS_DX) dx = rstd * (w*dy - (a + xhat * b) / (J*L))
+    (eval: dx = w * dy * rstd).
+
+    G_LIKE_X / D_LIKE_X: dy's / dx's strides are x's (x's offsets serve them).
+
+    Grid: (cdiv(K, BLOCK_K),). One program owns groups [pid*BLOCK_K, +BLOCK_K): a pass over its
+    tiles for the sums (when TRAINING or HAS_PART), a second writing dx."""
+    k = tl.program_id(0).to(tl.int64) * BLOCK_K + tl.arange(0, BLOCK_K).to(tl.int64)
+    km = (k < K)[:, None]
+    mean = tl.load(mean_ptr + k, mask=k < K, other=0).to(ACC)[:, None, None]
+    rstd = tl.load(rstd_ptr + k, mask=k < K, other=0).to(ACC)[:, None, None]
+    a = tl.zeros([BLOCK_K], ACC)
+    b = tl.zeros([BLOCK_K], ACC)
+    if HAS_PART or (HAS_DX and TRAINING):
+        for j0 in range(0, J, BLOCK_J):
+            j = j0 + tl.arange(0, BLOCK_J).to(tl.int64)
+            kjm = km & (j < J)[None, :]
+            sgx = tl.zeros([BLOCK_K, BLOCK_J], ACC)
+            sg = tl.zeros([BLOCK_K, BLOCK_J], ACC)
+            for l0 in range(0, L, BLOCK_L):
+                l = l0 + tl.arange(0, BLOCK_L).to(tl.int64)
+                mask = kjm[:, :, None] & (l < L)[None, None, :]
+                off = _group_tile_offsets(k, j, l, K1, s_k0, s_k1, s_j, s_l)
+                x = tl.load(x_ptr + off, mask=mask, other=0).to(ACC)
+                if not G_LIKE_X:
+                    off = _group_tile_offsets(k, j, l, K1, gs_k0, gs_k1, gs_j, gs_l)
+                g = tl.load(dy_ptr + off, mask=mask, other=0).to(ACC)
+                sgx += tl.sum(g * (x - mean) * rstd, axis=2)
+                sg += tl.sum(g, axis=2)
+            if HAS_PART:
+                p = part_ptr + k[:, None] * J + j[None, :]
+                tl.store(p, sgx, mask=kjm)
+                tl.store(p + K * J, sg, mask=kjm)
+            if HAS_W:
+                w = tl.load(w_ptr + _channel_of(k[:, None], j[None, :], K1, CPG, CH_ALONG_J), mask=kjm,
+                            other=0).to(ACC)
+                sgx *= w
+                sg *= w
+            a += tl.sum(sg, axis=1)
+            b += tl.sum(sgx, axis=1)
+    if HAS_DX:
+        n = tl.full([], 1, ACC) * J * L
+        a3 = (a / n)[:, None, None]
+        b3 = (b / n)[:, None, None]
+        for j0 in range(0, J, BLOCK_J):
+            j = j0 + tl.arange(0, BLOCK_J).to(tl.int64)
+            kjm = km & (j < J)[None, :]
+            if HAS_W:
+                w3 = tl.load(w_ptr + _channel_of(k[:, None], j[None, :], K1, CPG, CH_ALONG_J), mask=kjm,
+                             other=0).to(ACC)[:, :, None]
+            for l0 in range(0, L, BLOCK_L):
+                l = l0 + tl.arange(0, BLOCK_L).to(tl.int64)
+                mask = kjm[:, :, None] & (l < L)[None, None, :]
+                off = _group_tile_offsets(k, j, l, K1, s_k0, s_k1, s_j, s_l)
+                if G_LIKE_X:
+                    g = tl.load(dy_ptr + off, mask=mask, other=0).to(ACC)
+                else:
+                    g = tl.load(dy_ptr + _group_tile_offsets(k, j, l, K1, gs_k0, gs_k1, gs_j, gs_l), mask=mask,
+                                other=0).to(ACC)
+                if HAS_W:
+                    g = g * w3
+                if TRAINING:
+                    x = tl.load(x_ptr + off, mask=mask, other=0).to(ACC)
+                    dx = (g - a3 - (x - mean) * rstd * b3) * rstd
+                else:
+                    dx = g * rstd
+                if not D_LIKE_X:
+                    off = _group_tile_offsets(k, j, l, K1, ds_k0, ds_k1, ds_j, ds_l)
+                tl.store(dx_ptr + off, dx.to(dx_ptr.dtype.element_ty), mask=mask)
+
+
 # ----------------------------------------------------------------------------------- launchers
 def _acc(dtype):
     return tl.float64 if dtype is dt.float64 else tl.float32
@@ -714,6 +929,18 @@ def _set_config(K: int, J: int, L: int, dev):
     return block_j, block_l, j_per, sj, l_per, cdiv(L, l_per), 4
 
 
+def _set_many_config(K: int, J: int, L: int, dev):
+    """(BLOCK_K, BLOCK_J, BLOCK_L) of the interpreter's many-groups-per-program kernels, or None
+    where the one-group-per-program kernels run (the GPU, or SET_SPLIT forcing them)."""
+    if SET_SPLIT is not None or not is_interpreted(dev):
+        return None
+    tile = _INTERP_TILE
+    block_l = max(1, min(next_power_of_2(max(L, 1)), tile))
+    block_j = max(1, min(next_power_of_2(max(J, 1)), tile // block_l))
+    block_k = max(1, min(next_power_of_2(max(K, 1)), tile // (block_l * block_j)))
+    return block_k, block_j, block_l
+
+
 def set_norm_fwd(x, y, weight, bias, mean, rstd, kind: str, groups: int, eps: float, training: bool = True,
                  running_mean=None, running_var=None, momentum: float = 0.1):
     """y = the group / instance / batch norm of x; x and y (N, C, L) (y contiguous), weight / bias
@@ -723,23 +950,44 @@ def set_norm_fwd(x, y, weight, bias, mean, rstd, kind: str, groups: int, eps: fl
     N, C, L = x.shape
     K, K1, J, cpg, along_j, xs = set_layout(kind, (N, C, L), x.stride(), groups)
     ys = set_layout(kind, (N, C, L), y.stride(), groups)[5]
+    many = _set_many_config(K, J, L, x.device)
     block_j, block_l, j_per, SJ, l_per, SL, warps = _set_config(K, J, L, x.device)
     acc, ACC = acc_dtype(x.dtype), _acc(x.dtype)
     update = running_mean is not None
     navg, cc = (N, C) if (kind == "group" and groups == C and update) else (1, K)
-    if training:
+    finish = False          # the interpreter's statistics kernel writes mean / rstd itself
+    if many is not None:
+        block_k, block_j, block_l = many
+        SJ = SL = 1
+    if training and many is not None:
+        # Whole groups per program: the statistics kernel finishes mean / rstd (and the running
+        # stats) itself, unless instance norm averages those over the batch (a combine pass).
+        S, finish = 1, navg == 1
+        part = None if finish else _empty((3, K, S), acc, x.device)
+        upd = finish and update
+        launch(_norm_stats_many_kernel, (cdiv(K, block_k),), x, part, mean, rstd, running_mean if upd else None,
+               running_var if upd else None, running_mean.stride(0) if upd else 0,
+               running_var.stride(0) if upd else 0, K, J, L, K1, *xs, float_bits(eps), float_bits(momentum),
+               FINISH=finish, UPDATE=upd, ACC=ACC, BLOCK_K=block_k, BLOCK_J=block_j, BLOCK_L=block_l, num_warps=1)
+    elif training:
         S = SJ * SL
         part = _empty((3, K, S), acc, x.device)
         launch(_norm_stats_kernel, (K, SJ, SL), x, part, K, J, L, K1, *xs, j_per, l_per, ACC=ACC,
                BLOCK_J=block_j, BLOCK_L=block_l, num_warps=warps)
     else:
         S, part = 1, None
-    block_c = max(1, min(next_power_of_2(cc), 1 << 12 if is_interpreted(x.device) else 128))
-    block_s = max(1, min(next_power_of_2(S), 64))
-    launch(_norm_combine_kernel, (cdiv(cc, block_c),), part, mean, rstd, running_mean,
-           running_var, running_mean.stride(0) if update else 0, running_var.stride(0) if update else 0,
-           cc, navg, S, float_bits(eps), float_bits(momentum), TRAINING=training, UPDATE=training and update,
-           ACC=ACC, BLOCK_C=block_c, BLOCK_S=block_s, num_warps=1 if is_interpreted(x.device) else 4)
+    if not finish:
+        block_c = max(1, min(next_power_of_2(cc), 1 << 12 if is_interpreted(x.device) else 128))
+        block_s = max(1, min(next_power_of_2(S), 64))
+        launch(_norm_combine_kernel, (cdiv(cc, block_c),), part, mean, rstd, running_mean,
+               running_var, running_mean.stride(0) if update else 0, running_var.stride(0) if update else 0,
+               cc, navg, S, float_bits(eps), float_bits(momentum), TRAINING=training, UPDATE=training and update,
+               ACC=ACC, BLOCK_C=block_c, BLOCK_S=block_s, num_warps=1 if is_interpreted(x.device) else 4)
+    if many is not None:
+        launch(_norm_apply_many_kernel, (cdiv(K, block_k),), x, y, weight, bias, mean, rstd, K, J, L, K1, cpg, *xs,
+               *ys, HAS_W=weight is not None, HAS_B=bias is not None, CH_ALONG_J=along_j, Y_LIKE_X=ys == xs,
+               ACC=ACC, BLOCK_K=block_k, BLOCK_J=block_j, BLOCK_L=block_l, num_warps=1)
+        return
     launch(_norm_apply_kernel, (K, SJ, SL), x, y, weight, bias, mean, rstd, J, L, K1, cpg, *xs, *ys, j_per, l_per,
            HAS_W=weight is not None, HAS_B=bias is not None, CH_ALONG_J=along_j, ACC=ACC, BLOCK_J=block_j,
            BLOCK_L=block_l, num_warps=warps)
@@ -751,8 +999,23 @@ def set_norm_bwd(x, dy, dx, weight, mean, rstd, dw, db, kind: str, groups: int, 
     N, C, L = x.shape
     K, K1, J, cpg, along_j, xs = set_layout(kind, (N, C, L), x.stride(), groups)
     gs = set_layout(kind, (N, C, L), dy.stride(), groups)[5]
-    block_j, block_l, j_per, SJ, l_per, SL, warps = _set_config(K, J, L, x.device)
     acc, ACC = acc_dtype(x.dtype), _acc(x.dtype)
+    many = _set_many_config(K, J, L, x.device)
+    if many is not None:
+        block_k, block_j, block_l = many
+        has_part = dw is not None or db is not None
+        part = _empty((2, K, J, 1), acc, x.device) if has_part else None
+        ds = set_layout(kind, (N, C, L), dx.stride(), groups)[5] if dx is not None else (0, 0, 0, 0)
+        if has_part or dx is not None:
+            launch(_norm_bwd_many_kernel, (cdiv(K, block_k),), x, dy, dx, weight, mean, rstd, part, K, J, L, K1, cpg,
+                   *xs, *gs, *ds, TRAINING=training, HAS_DX=dx is not None, HAS_PART=has_part,
+                   HAS_W=weight is not None, CH_ALONG_J=along_j, G_LIKE_X=gs == xs, D_LIKE_X=ds == xs, ACC=ACC,
+                   BLOCK_K=block_k, BLOCK_J=block_j, BLOCK_L=block_l, num_warps=1)
+        if has_part:
+            A, B = (1, N) if kind == "batch" else (N, 1)
+            channel_sum(part, dw, db, A, C, B)
+        return
+    block_j, block_l, j_per, SJ, l_per, SL, warps = _set_config(K, J, L, x.device)
     part = None
     if (dx is not None and training) or dw is not None or db is not None:
         part = _empty((2, K, J, SL), acc, x.device)
