@@ -282,8 +282,10 @@ def test_rrelu_train_eval(device):
     m.eval()
     np.testing.assert_allclose(_np(m(x)), _np(x) * 0.2, rtol=1e-6)
     m.train()
-    with pytest.raises(NotImplementedError, match="rrelu\\(training=True\\) is not implemented"):
-        m(x)  # F.rrelu's random-slope training mode is not implemented yet
+    y = m(x)  # random slopes in [lower, upper], one per element (tests/nn/test_rrelu.py covers the kernel)
+    slopes = _np(y) / _np(x)
+    assert slopes.min() >= 0.1 - 1e-6 and slopes.max() <= 0.3 + 1e-6 and slopes.std() > 0.03
+    assert not np.array_equal(_np(m(x)), _np(y))
 
 
 def test_softmax2d(device):

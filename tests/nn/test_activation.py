@@ -367,8 +367,8 @@ def test_errors(device):
         F.prelu(tnn.tensor(1.0, device=device), tnn.ones(3, device=device))
     with pytest.raises(RuntimeError, match="Expected `weight` to be a scalar or 1D tensor, but got: ndim = 2"):
         F.prelu(x, tnn.ones(1, 1, device=device))
-    with pytest.raises(NotImplementedError):
-        F.rrelu(x, training=True)
+    with pytest.raises(RuntimeError, match="Lower bound should be less than or equal to the upper bound"):
+        F.rrelu(x, 0.5, 0.25, training=True)  # training mode itself: tests/nn/test_rrelu.py
 
 
 # ------------------------------------------------------------------------------ the reference itself

@@ -60,3 +60,19 @@ def test_glu_and_prelu_kernels_compile():
            "BLOCK": "constexpr"}
     assert _compile(K._prelu_bwd_kernel, sig, {"NEED_DX": True, "NEED_DW": True, "ACC": tl.float32, "RANK": 2,
                                                "BLOCK": 1024}).asm["cubin"]
+
+
+# Training-mode RReLU: Philox (randint4x) + the fp32 / fp64 uniform helpers, both directions.
+RRELU_CASES = [("fwd", "fp32", tl.float32, 1), ("bwd", "bf16", tl.float32, 2), ("fwd", "fp64", tl.float64, 3)]
+
+
+@pytest.mark.parametrize("direction,d,acc,rank", RRELU_CASES)
+def test_rrelu_kernel_compiles(direction, d, acc, rank):
+    if direction == "fwd":
+        fn, sig = K._rrelu_fwd_kernel, _elementwise([("x_ptr", d), ("y_ptr", d)], rank)
+    else:
+        fn, sig = K._rrelu_bwd_kernel, _elementwise([("s_ptr", d), ("dy_ptr", d), ("dx_ptr", d)], rank)
+    sig.update({"seed": "i64", "offset": "i64", "lo_bits": "i64", "hi_bits": "i64", "ACC": "constexpr",
+                "CONTIG": "constexpr", "RANK": "constexpr", "BLOCK": "constexpr"})
+    k = _compile(fn, sig, {"ACC": acc, "CONTIG": rank == 1, "RANK": rank, "BLOCK": 1024})
+    assert k.asm["cubin"]

@@ -1,6 +1,7 @@
 """Activation kernels, forward and backward: one elementwise kernel per direction with the
 activation chosen by a ``tl.constexpr`` OP string, plus GLU (two halves of one input) and PReLU
-(a per-channel weight whose gradient is reduced deterministically).
+(a per-channel weight whose gradient is reduced deterministically), and training-mode RReLU
+(random slopes from Philox, regenerated in backward; see the section at the end).
 
 Layout: the functional layer coalesces the shape and every operand's strides
 (``tnn.shape.coalesce``) into RANK sizes; CONTIG (RANK == 1, every stride 1) skips the index
@@ -19,6 +20,7 @@ from .copy import strided_offsets
 from .creation import float_bits
 from .elementwise import _expm1, _log1p, _tanh
 from .launch import cdiv, elementwise_config, is_interpreted, jit, launch, next_power_of_2
+from .random import _uniform01
 
 # Constants torch uses (ATen's Activation.h / math constants).
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -465,3 +467,111 @@ def prelu_plan(C: int, BS: int, dev) -> tuple[int, int, int]:
     n_split = max(1, min(cdiv(BS, block), cdiv(1024, C)))
     per_prog = cdiv(cdiv(BS, n_split), block) * block
     return block, per_prog, cdiv(max(BS, 1), per_prog)
+
+
+# ----------------------------------------------------------------------------- RReLU (training)
+# Training-mode RReLU draws one slope per element from counter-based Philox, keyed like dropout:
+# element i (row-major logical index) gets slope a_i = lower + (upper - lower) * U_i with U_i the
+# uniform of Philox(seed, counter = offset + i) -- the same U_i that tnn.rand (float32; float64 for
+# float64 tensors) would draw from that (seed, offset). No noise tensor is stored: backward
+# regenerates the slopes from (seed, offset). torch's rule: x <= 0 (signed zero included) gives
+# a * x, anything else (positive or NaN) passes with gradient 1.
+@jit
+def _rrelu_slope(seed, offset, idx, lo_bits, hi_bits, ACC: tl.constexpr):
+    """The slopes lower + (upper - lower) * U of flat indices ``idx`` in ACC (U with 24 random bits
+    in fp32, 53 in fp64, exactly as kernels/random.py's _uniform01)."""
+    c0, c1, _, _ = tl.randint4x(seed.to(tl.int64), offset.to(tl.int64) + idx)
+    lo = _param(lo_bits, ACC)
+    hi = _param(hi_bits, ACC)
+    if ACC == tl.float64:
+        u = _uniform01(c0, c1, 53)
+    else:
+        u = _uniform01(c0, c1, 24)
+    return lo + (hi - lo) * u.to(ACC)
+
+
+@jit(do_not_specialize=["seed", "offset", "lo_bits", "hi_bits"])
+def _rrelu_fwd_kernel(
+    x_ptr,        # (*sizes) strided input
+    y_ptr,        # (*sizes) strided output (x itself for rrelu_)
+    numel,        # number of elements
+    sizes,        # tuple of RANK sizes (coalesced)
+    x_strides,    # tuple of RANK strides (elements)
+    y_strides,    # tuple of RANK strides (elements)
+    seed,         # Philox key (int64 bits of the 64-bit seed)
+    offset,       # first Philox counter reserved for this call (one counter per element)
+    lo_bits,      # float64 bits of lower
+    hi_bits,      # float64 bits of upper
+    ACC: tl.constexpr,     # compute dtype: float32 (fp16/bf16/fp32) or float64
+    CONTIG: tl.constexpr,  # RANK == 1 and both strides 1
+    RANK: tl.constexpr,
+    BLOCK: tl.constexpr,
+):
+    """y[i] = a_i * x[i] where x[i] <= 0, else x[i]; a_i = _rrelu_slope(offset + i).
+
+    Grid: (cdiv(numel, BLOCK),); one program computes BLOCK consecutive row-major indices
+    (reading and writing the same element when in place)."""
+    idx = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    mask = idx < numel
+    x = tl.load(x_ptr + _offsets(idx, sizes, x_strides, CONTIG, RANK), mask=mask).to(ACC)
+    a = _rrelu_slope(seed, offset, idx, lo_bits, hi_bits, ACC)
+    y = tl.where(x <= 0, x * a, x)
+    tl.store(y_ptr + _offsets(idx, sizes, y_strides, CONTIG, RANK), y.to(y_ptr.dtype.element_ty), mask=mask)
+
+
+@jit(do_not_specialize=["seed", "offset", "lo_bits", "hi_bits"])
+def _rrelu_bwd_kernel(
+    s_ptr,        # (*sizes) strided saved tensor: the input (or rrelu_'s result, same sign)
+    dy_ptr,       # (*sizes) strided gradient of the output
+    dx_ptr,       # (*sizes) strided gradient of the input (output)
+    numel,
+    sizes,        # tuple of RANK sizes (coalesced)
+    s_strides,    # tuple of RANK strides per operand (elements)
+    dy_strides,
+    dx_strides,
+    seed,         # the forward's Philox key and first counter: the slopes are regenerated
+    offset,
+    lo_bits,      # float64 bits of lower / upper (as the forward)
+    hi_bits,
+    ACC: tl.constexpr,
+    CONTIG: tl.constexpr,
+    RANK: tl.constexpr,
+    BLOCK: tl.constexpr,
+):
+    """dx[i] = a_i * dy[i] where s[i] <= 0, else dy[i], with the forward's slopes a_i.
+
+    Grid: (cdiv(numel, BLOCK),); one program computes BLOCK consecutive row-major indices."""
+    idx = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    mask = idx < numel
+    s = tl.load(s_ptr + _offsets(idx, sizes, s_strides, CONTIG, RANK), mask=mask).to(ACC)
+    g = tl.load(dy_ptr + _offsets(idx, sizes, dy_strides, CONTIG, RANK), mask=mask).to(ACC)
+    a = _rrelu_slope(seed, offset, idx, lo_bits, hi_bits, ACC)
+    d = tl.where(s <= 0, g * a, g)
+    tl.store(dx_ptr + _offsets(idx, sizes, dx_strides, CONTIG, RANK), d.to(dx_ptr.dtype.element_ty), mask=mask)
+
+
+def _signed64(x: int) -> int:
+    x &= (1 << 64) - 1
+    return x - (1 << 64) if x >= 1 << 63 else x
+
+
+def rrelu_fwd(x, y, seed: int, offset: int, lower: float, upper: float, sizes, x_strides, y_strides):
+    """y = rrelu(x) with random slopes from Philox counters offset .. offset + numel - 1; shapes
+    and strides coalesced by the caller (row-major order unchanged). y may be x (in place)."""
+    numel = _numel(sizes)
+    block, warps = elementwise_config(numel, y.device)
+    launch(_rrelu_fwd_kernel, (cdiv(numel, block),), x, y, numel, tuple(sizes), tuple(x_strides),
+           tuple(y_strides), _signed64(seed), int(offset), float_bits(lower), float_bits(upper),
+           ACC=_acc(x.dtype), CONTIG=_contig(sizes, [x_strides, y_strides]), RANK=len(sizes), BLOCK=block,
+           num_warps=warps)
+
+
+def rrelu_bwd(s, dy, dx, seed: int, offset: int, lower: float, upper: float, sizes, s_strides, dy_strides,
+              dx_strides):
+    """dx = rrelu'(s) * dy with the forward's slopes, regenerated from its (seed, offset)."""
+    numel = _numel(sizes)
+    block, warps = elementwise_config(numel, dx.device)
+    launch(_rrelu_bwd_kernel, (cdiv(numel, block),), s, dy, dx, numel, tuple(sizes), tuple(s_strides),
+           tuple(dy_strides), tuple(dx_strides), _signed64(seed), int(offset), float_bits(lower),
+           float_bits(upper), ACC=_acc(dx.dtype), CONTIG=_contig(sizes, [s_strides, dy_strides, dx_strides]),
+           RANK=len(sizes), BLOCK=block, num_warps=warps)

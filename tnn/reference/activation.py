@@ -34,7 +34,7 @@ import numpy as np
 __all__ = [
     "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "sigmoid", "logsigmoid", "tanh",
     "hardtanh", "hardsigmoid", "hardswish", "softplus", "softsign", "softshrink", "hardshrink", "tanhshrink",
-    "threshold", "glu", "prelu", "rrelu",
+    "threshold", "glu", "prelu", "rrelu", "rrelu_with_noise",
 ]
 __all__ += [n + "_backward" for n in __all__]
 # relu, sigmoid and tanh (and their backwards) are exported by reference.elementwise too (same
@@ -117,12 +117,45 @@ def leaky_relu_backward(grad_output, input, negative_slope=0.01, inplace=False):
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
-    """Evaluation mode: leaky_relu with slope (lower + upper) / 2."""
+    """Evaluation mode: leaky_relu with slope (lower + upper) / 2. Training mode draws random
+    slopes, which a reference cannot reproduce: use rrelu_with_noise with the slopes given."""
+    if training:
+        raise ValueError("reference rrelu(training=True): pass the slopes to rrelu_with_noise(input, noise, ...)")
     return leaky_relu(input, (lower + upper) / 2)
 
 
 def rrelu_backward(grad_output, input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    if training:
+        raise ValueError("reference rrelu_backward(training=True): use rrelu_with_noise_backward")
     return leaky_relu_backward(grad_output, input, (lower + upper) / 2)
+
+
+@_quiet
+def rrelu_with_noise(input, noise, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """torch's rrelu_with_noise with the slopes given. Training: noise[i] * x[i] where x[i] <= 0
+    (zero included), x[i] elsewhere (positive or NaN); ``noise`` holds one slope per element
+    (only those at x <= 0 matter). Evaluation: rrelu (noise unused)."""
+    if not training:
+        return rrelu(input, lower, upper)
+    x, a = _f(input), _f(noise)
+    out = np.empty(x.shape)
+    for i in np.ndindex(x.shape):
+        out[i] = a[i] * x[i] if x[i] <= 0 else x[i]
+    return out
+
+
+@_quiet
+def rrelu_with_noise_backward(grad_output, input, noise, lower=1.0 / 8, upper=1.0 / 3, training=False,
+                              inplace=False):
+    """(d input, None): noise[i] * grad where x[i] <= 0, grad elsewhere (the noise is not
+    differentiable: torch records it, 1 for positive inputs, and multiplies)."""
+    if not training:
+        return rrelu_backward(grad_output, input, lower, upper)[0], None
+    x, a, g = _f(input), _f(noise), _f(grad_output)
+    dx = np.empty(x.shape)
+    for i in np.ndindex(x.shape):
+        dx[i] = a[i] * g[i] if x[i] <= 0 else g[i]
+    return dx, None
 
 
 @_quiet

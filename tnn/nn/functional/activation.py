@@ -5,11 +5,15 @@ forward directly above backward. What backward reads is what torch's derivative 
 output for relu, sigmoid, tanh and every in-place variant whose torch formula uses the result
 (elu_, celu_, selu_, leaky_relu_, hardtanh_, threshold_); the input otherwise (an in-place op of
 that kind saves a copy of the input before overwriting it). grad_fn names are torch's.
+Training-mode rrelu has its own Function and kernels: random per-element slopes from tnn's
+Philox generator, regenerated in backward from the saved (seed, offset) rather than stored.
 """
 from __future__ import annotations
 
 from ...autograd.function import Function
+from ...autograd.grad_mode import is_grad_enabled
 from ...kernels import activation as K
+from ...ops import random as _random
 from ...ops.copying import _check_writable_overlap
 from ...ops.creation import zeros
 from ...runtime import dtypes as dt
@@ -401,14 +405,65 @@ def prelu(input, weight):
 
 
 # ----------------------------------------------------------------------------- RReLU
+class _RreluTrain(Function):
+    """Training-mode RReLU: y = a * x where x <= 0 (a ~ U(lower, upper) per element), else x.
+    Saves only (seed, offset, lower, upper) and the input -- or, in place, the result, whose sign
+    is the input's while every slope is >= 0 (a copy of the input when lower < 0): backward
+    regenerates the slopes from Philox instead of storing a noise tensor, as dropout does."""
+    _backward_name = "RreluWithNoiseBackward0"
+
+    @staticmethod
+    def forward(ctx, x, lower, upper, inplace):
+        seed, offset = _random.default_generator._reserve(x.numel())   # one counter per element
+        saved = x
+        if inplace:
+            if lower < 0 and ctx.needs_input_grad[0]:
+                saved = x.clone()  # a negative slope can flip the sign: keep the input
+            y = x
+        else:
+            y = Tensor._empty(x.shape, x.dtype, x.device)
+        if y.numel():
+            sizes, (xs, ys) = coalesce(x.shape, x.stride(), y.stride())
+            K.rrelu_fwd(x, y, seed, offset, lower, upper, sizes, xs, ys)
+        if inplace:
+            x._version_bump()
+            ctx.mark_dirty(x)
+        ctx.noise = (seed, offset, lower, upper)
+        ctx.save_for_backward(y if saved is x and inplace else saved)
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        seed, offset, lower, upper = ctx.noise
+        (s,) = ctx.saved_tensors
+        dx = Tensor._empty(s.shape, s.dtype, s.device)
+        if dx.numel():
+            sizes, (ss, gs, ds) = coalesce(s.shape, s.stride(), dy.stride(), dx.stride())
+            K.rrelu_bwd(s, dy, dx, seed, offset, lower, upper, sizes, ss, gs, ds)
+        return dx, None, None, None
+
+
+class _RreluTrainInplace(_RreluTrain):
+    _backward_name = "RreluWithNoiseBackward1"
+
+
 def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False, inplace: bool = False):
-    """Randomized leaky ReLU. Evaluation mode (training=False) is leaky_relu with the slope
-    (lower + upper) / 2, as torch; the training mode's random slopes are not implemented."""
+    """Randomized leaky ReLU. Training: every element x <= 0 is multiplied by its own slope drawn
+    uniformly from [lower, upper] (tnn's Philox generator, so ``tnn.manual_seed`` reproduces
+    it; backward uses the same slopes). Evaluation: leaky_relu with the slope (lower + upper) / 2."""
     _check_tensor("rrelu", input)
-    if training:
-        raise NotImplementedError("rrelu(training=True) is not implemented in tnn; use training=False")
-    return _leaky("rrelu", input, (float(lower) + float(upper)) / 2, inplace,
-                  ("RreluWithNoiseBackward0", "RreluWithNoiseBackward1"))
+    lower, upper = float(lower), float(upper)
+    if not lower <= upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    if not training:
+        return _leaky("rrelu", input, (lower + upper) / 2, inplace,
+                      ("RreluWithNoiseBackward0", "RreluWithNoiseBackward1"))
+    _check_float("rrelu_with_noise_out", input)
+    if inplace:
+        _check_writable_overlap(input)
+        if input.requires_grad and input.grad_fn is None and is_grad_enabled():   # before the data changes
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    return (_RreluTrainInplace if inplace else _RreluTrain).apply(input, lower, upper, bool(inplace))
 
 
 def rrelu_(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False):

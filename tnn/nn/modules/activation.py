@@ -59,7 +59,8 @@ class ReLU(Module):
 
 
 class RReLU(Module):
-    """Randomized leaky ReLU: slope ~ U(lower, upper) per element in training, (lower+upper)/2 in eval."""
+    """Randomized leaky ReLU: slope ~ U(lower, upper) per element in training (drawn from tnn's
+    Philox generator, so ``tnn.manual_seed`` reproduces it), (lower+upper)/2 in eval."""
 
     __constants__ = ["lower", "upper", "inplace"]
 
