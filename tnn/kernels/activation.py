@@ -16,9 +16,9 @@ Gradient conventions at the breakpoints (torch's, see tnn/reference/activation.p
 """
 import triton.language as tl
 
-from .copy import strided_offsets
 from .creation import float_bits
 from .elementwise import _expm1, _log1p, _tanh
+from .helpers import f64_param, flat_offsets, strided_offsets
 from .launch import cdiv, elementwise_config, is_interpreted, jit, launch, next_power_of_2
 from .random import _uniform01
 
@@ -31,22 +31,6 @@ SELU_SCALE = 1.0507009873554804934193349852946
 
 
 # ----------------------------------------------------------------------------- helpers
-@jit
-def _offsets(idx, sizes, strides, CONTIG: tl.constexpr, RANK: tl.constexpr):
-    """Element offsets of flat row-major indices ``idx`` (int64) for one operand."""
-    if CONTIG:
-        off = idx
-    else:
-        off = strided_offsets(idx, sizes, strides, RANK)
-    return off
-
-
-@jit
-def _param(bits, ACC: tl.constexpr):
-    """A float64 parameter passed as its int64 bit pattern, rounded to ACC."""
-    return bits.to(tl.int64).to(tl.float64, bitcast=True).to(ACC)
-
-
 @jit
 def _sigmoid(x):
     return 1.0 / (1.0 + tl.exp(-x))
@@ -199,9 +183,9 @@ def _act_fwd_kernel(
     Grid: (cdiv(numel, BLOCK),); one program computes BLOCK consecutive row-major indices."""
     idx = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = idx < numel
-    x = tl.load(x_ptr + _offsets(idx, sizes, x_strides, CONTIG, RANK), mask=mask).to(ACC)
-    y = _act_fwd(x, _param(a_bits, ACC), _param(b_bits, ACC), _param(c_bits, ACC), OP, ACC)
-    tl.store(y_ptr + _offsets(idx, sizes, y_strides, CONTIG, RANK), y.to(y_ptr.dtype.element_ty), mask=mask)
+    x = tl.load(x_ptr + flat_offsets(idx, sizes, x_strides, CONTIG, RANK), mask=mask).to(ACC)
+    y = _act_fwd(x, f64_param(a_bits, ACC), f64_param(b_bits, ACC), f64_param(c_bits, ACC), OP, ACC)
+    tl.store(y_ptr + flat_offsets(idx, sizes, y_strides, CONTIG, RANK), y.to(y_ptr.dtype.element_ty), mask=mask)
 
 
 @jit(do_not_specialize=["a_bits", "b_bits", "c_bits"])
@@ -228,10 +212,10 @@ def _act_bwd_kernel(
     Grid: (cdiv(numel, BLOCK),); one program computes BLOCK consecutive row-major indices."""
     idx = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = idx < numel
-    s = tl.load(s_ptr + _offsets(idx, sizes, s_strides, CONTIG, RANK), mask=mask).to(ACC)
-    g = tl.load(dy_ptr + _offsets(idx, sizes, dy_strides, CONTIG, RANK), mask=mask).to(ACC)
-    d = _act_bwd(s, g, _param(a_bits, ACC), _param(b_bits, ACC), _param(c_bits, ACC), OP, ACC)
-    tl.store(dx_ptr + _offsets(idx, sizes, dx_strides, CONTIG, RANK), d.to(dx_ptr.dtype.element_ty), mask=mask)
+    s = tl.load(s_ptr + flat_offsets(idx, sizes, s_strides, CONTIG, RANK), mask=mask).to(ACC)
+    g = tl.load(dy_ptr + flat_offsets(idx, sizes, dy_strides, CONTIG, RANK), mask=mask).to(ACC)
+    d = _act_bwd(s, g, f64_param(a_bits, ACC), f64_param(b_bits, ACC), f64_param(c_bits, ACC), OP, ACC)
+    tl.store(dx_ptr + flat_offsets(idx, sizes, dx_strides, CONTIG, RANK), d.to(dx_ptr.dtype.element_ty), mask=mask)
 
 
 @jit
@@ -254,10 +238,10 @@ def _glu_fwd_kernel(
     Grid: (cdiv(numel, BLOCK),); one program computes BLOCK consecutive output indices."""
     idx = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = idx < numel
-    a = tl.load(a_ptr + _offsets(idx, sizes, a_strides, CONTIG, RANK), mask=mask).to(ACC)
-    b = tl.load(b_ptr + _offsets(idx, sizes, b_strides, CONTIG, RANK), mask=mask).to(ACC)
+    a = tl.load(a_ptr + flat_offsets(idx, sizes, a_strides, CONTIG, RANK), mask=mask).to(ACC)
+    b = tl.load(b_ptr + flat_offsets(idx, sizes, b_strides, CONTIG, RANK), mask=mask).to(ACC)
     y = a * _sigmoid(b)
-    tl.store(y_ptr + _offsets(idx, sizes, y_strides, CONTIG, RANK), y.to(y_ptr.dtype.element_ty), mask=mask)
+    tl.store(y_ptr + flat_offsets(idx, sizes, y_strides, CONTIG, RANK), y.to(y_ptr.dtype.element_ty), mask=mask)
 
 
 @jit
@@ -284,14 +268,14 @@ def _glu_bwd_kernel(
     Grid: (cdiv(numel, BLOCK),); one program computes BLOCK consecutive output indices."""
     idx = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = idx < numel
-    a = tl.load(a_ptr + _offsets(idx, sizes, a_strides, CONTIG, RANK), mask=mask).to(ACC)
-    b = tl.load(b_ptr + _offsets(idx, sizes, b_strides, CONTIG, RANK), mask=mask).to(ACC)
-    g = tl.load(dy_ptr + _offsets(idx, sizes, dy_strides, CONTIG, RANK), mask=mask).to(ACC)
+    a = tl.load(a_ptr + flat_offsets(idx, sizes, a_strides, CONTIG, RANK), mask=mask).to(ACC)
+    b = tl.load(b_ptr + flat_offsets(idx, sizes, b_strides, CONTIG, RANK), mask=mask).to(ACC)
+    g = tl.load(dy_ptr + flat_offsets(idx, sizes, dy_strides, CONTIG, RANK), mask=mask).to(ACC)
     sg = _sigmoid(b)
     da = g * sg
     db = (1.0 - sg) * sg * a * g
-    tl.store(da_ptr + _offsets(idx, sizes, da_strides, CONTIG, RANK), da.to(da_ptr.dtype.element_ty), mask=mask)
-    tl.store(db_ptr + _offsets(idx, sizes, db_strides, CONTIG, RANK), db.to(db_ptr.dtype.element_ty), mask=mask)
+    tl.store(da_ptr + flat_offsets(idx, sizes, da_strides, CONTIG, RANK), da.to(da_ptr.dtype.element_ty), mask=mask)
+    tl.store(db_ptr + flat_offsets(idx, sizes, db_strides, CONTIG, RANK), db.to(db_ptr.dtype.element_ty), mask=mask)
 
 
 @jit
@@ -316,10 +300,10 @@ def _prelu_fwd_kernel(
     Grid: (cdiv(numel, BLOCK),); one program computes BLOCK consecutive row-major indices."""
     idx = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = idx < numel
-    x = tl.load(x_ptr + _offsets(idx, sizes, x_strides, CONTIG, RANK), mask=mask).to(ACC)
+    x = tl.load(x_ptr + flat_offsets(idx, sizes, x_strides, CONTIG, RANK), mask=mask).to(ACC)
     w = tl.load(w_ptr + ((idx // S) % C) * w_stride, mask=mask).to(ACC)
     y = tl.where(x > 0, x, w * x)
-    tl.store(y_ptr + _offsets(idx, sizes, y_strides, CONTIG, RANK), y.to(y_ptr.dtype.element_ty), mask=mask)
+    tl.store(y_ptr + flat_offsets(idx, sizes, y_strides, CONTIG, RANK), y.to(y_ptr.dtype.element_ty), mask=mask)
 
 
 @jit
@@ -481,8 +465,8 @@ def _rrelu_slope(seed, offset, idx, lo_bits, hi_bits, ACC: tl.constexpr):
     """The slopes lower + (upper - lower) * U of flat indices ``idx`` in ACC (U with 24 random bits
     in fp32, 53 in fp64, exactly as kernels/random.py's _uniform01)."""
     c0, c1, _, _ = tl.randint4x(seed.to(tl.int64), offset.to(tl.int64) + idx)
-    lo = _param(lo_bits, ACC)
-    hi = _param(hi_bits, ACC)
+    lo = f64_param(lo_bits, ACC)
+    hi = f64_param(hi_bits, ACC)
     if ACC == tl.float64:
         u = _uniform01(c0, c1, 53)
     else:
@@ -513,10 +497,10 @@ def _rrelu_fwd_kernel(
     (reading and writing the same element when in place)."""
     idx = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = idx < numel
-    x = tl.load(x_ptr + _offsets(idx, sizes, x_strides, CONTIG, RANK), mask=mask).to(ACC)
+    x = tl.load(x_ptr + flat_offsets(idx, sizes, x_strides, CONTIG, RANK), mask=mask).to(ACC)
     a = _rrelu_slope(seed, offset, idx, lo_bits, hi_bits, ACC)
     y = tl.where(x <= 0, x * a, x)
-    tl.store(y_ptr + _offsets(idx, sizes, y_strides, CONTIG, RANK), y.to(y_ptr.dtype.element_ty), mask=mask)
+    tl.store(y_ptr + flat_offsets(idx, sizes, y_strides, CONTIG, RANK), y.to(y_ptr.dtype.element_ty), mask=mask)
 
 
 @jit(do_not_specialize=["seed", "offset", "lo_bits", "hi_bits"])
@@ -543,11 +527,11 @@ def _rrelu_bwd_kernel(
     Grid: (cdiv(numel, BLOCK),); one program computes BLOCK consecutive row-major indices."""
     idx = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = idx < numel
-    s = tl.load(s_ptr + _offsets(idx, sizes, s_strides, CONTIG, RANK), mask=mask).to(ACC)
-    g = tl.load(dy_ptr + _offsets(idx, sizes, dy_strides, CONTIG, RANK), mask=mask).to(ACC)
+    s = tl.load(s_ptr + flat_offsets(idx, sizes, s_strides, CONTIG, RANK), mask=mask).to(ACC)
+    g = tl.load(dy_ptr + flat_offsets(idx, sizes, dy_strides, CONTIG, RANK), mask=mask).to(ACC)
     a = _rrelu_slope(seed, offset, idx, lo_bits, hi_bits, ACC)
     d = tl.where(s <= 0, g * a, g)
-    tl.store(dx_ptr + _offsets(idx, sizes, dx_strides, CONTIG, RANK), d.to(dx_ptr.dtype.element_ty), mask=mask)
+    tl.store(dx_ptr + flat_offsets(idx, sizes, dx_strides, CONTIG, RANK), d.to(dx_ptr.dtype.element_ty), mask=mask)
 
 
 def _signed64(x: int) -> int:

@@ -45,8 +45,8 @@ from __future__ import annotations
 import triton.language as tl
 
 from ..runtime import dtypes as dt
-from .copy import strided_offsets
 from .creation import float_bits
+from .helpers import f64_param, row_offsets
 from .launch import cdiv, is_interpreted, jit, launch, next_power_of_2, row_config
 
 # Longest row a row-norm program holds in registers (GPU); longer rows loop over chunks.
@@ -59,22 +59,6 @@ _GPU_PROGRAMS = 528
 # Tests set these to force multi-program row ranges / multi-slice groups on the interpreter.
 ROWS_PER_PROG = None           # row norms backward: rows per program
 SET_SPLIT = None               # set norms: (j_per, l_per, BLOCK_J, BLOCK_L)
-
-
-@jit
-def _row_starts(rows, m_sizes, m_strides, KRANK: tl.constexpr):
-    """Element offsets of the first column of rows ``rows`` (int64)."""
-    if KRANK == 1:
-        off = rows * m_strides[0]
-    else:
-        off = strided_offsets(rows, m_sizes, m_strides, KRANK)
-    return off
-
-
-@jit
-def _f64_arg(bits, ACC: tl.constexpr):
-    """A float64 kernel scalar passed as its int64 bit pattern, in ACC."""
-    return bits.to(tl.int64).to(tl.float64, bitcast=True).to(ACC)
 
 
 @jit
@@ -112,10 +96,10 @@ def _layer_norm_fwd_kernel(
     (Chan) and a pass writing y."""
     rows = tl.program_id(0).to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M)
     rmask = rows < M
-    x_row = _row_starts(rows, m_sizes, x_m_strides, KRANK)[:, None]
+    x_row = row_offsets(rows, m_sizes, x_m_strides, KRANK)[:, None]
     y_row = rows[:, None] * N
     cols = tl.arange(0, BLOCK_N).to(tl.int64)[None, :]
-    eps = _f64_arg(eps_bits, ACC)
+    eps = f64_param(eps_bits, ACC)
     if ONE_PASS:
         mask = rmask[:, None] & (cols < N)
         x = tl.load(x_ptr + x_row + cols * x_stride_n, mask=mask, other=0).to(ACC)
@@ -218,9 +202,9 @@ def _layer_norm_bwd_kernel(
             rows = m0 + tl.arange(0, BLOCK_M)
             rmask = rows < row_end
             mask = rmask[:, None] & cm
-            x = tl.load(x_ptr + _row_starts(rows, m_sizes, x_m_strides, KRANK)[:, None] + cols * x_stride_n,
+            x = tl.load(x_ptr + row_offsets(rows, m_sizes, x_m_strides, KRANK)[:, None] + cols * x_stride_n,
                         mask=mask, other=0).to(ACC)
-            g = tl.load(dy_ptr + _row_starts(rows, m_sizes, dy_m_strides, KRANK)[:, None] + cols * dy_stride_n,
+            g = tl.load(dy_ptr + row_offsets(rows, m_sizes, dy_m_strides, KRANK)[:, None] + cols * dy_stride_n,
                         mask=mask, other=0).to(ACC)
             rstd = tl.load(rstd_ptr + rows, mask=rmask, other=0)[:, None].to(ACC)
             if RMS:
@@ -249,8 +233,8 @@ def _layer_norm_bwd_kernel(
         for m0 in range(row0, row_end, BLOCK_M):
             rows = m0 + tl.arange(0, BLOCK_M)
             rmask = rows < row_end
-            x_row = _row_starts(rows, m_sizes, x_m_strides, KRANK)[:, None]
-            g_row = _row_starts(rows, m_sizes, dy_m_strides, KRANK)[:, None]
+            x_row = row_offsets(rows, m_sizes, x_m_strides, KRANK)[:, None]
+            g_row = row_offsets(rows, m_sizes, dy_m_strides, KRANK)[:, None]
             rstd = tl.load(rstd_ptr + rows, mask=rmask, other=0)[:, None].to(ACC)
             if RMS:
                 mean = tl.zeros([BLOCK_M, 1], ACC)
@@ -368,7 +352,7 @@ def _norm_combine_kernel(
     Grid: (cdiv(C, BLOCK_C),). One program owns BLOCK_C channels c, for every n."""
     c = tl.program_id(0).to(tl.int64) * BLOCK_C + tl.arange(0, BLOCK_C)
     cmask = c < C
-    eps = _f64_arg(eps_bits, ACC)
+    eps = f64_param(eps_bits, ACC)
     if TRAINING:
         sum_mean = tl.zeros([BLOCK_C], ACC)
         sum_var = tl.zeros([BLOCK_C], ACC)
@@ -401,7 +385,7 @@ def _norm_combine_kernel(
                 sum_mean += mean
                 sum_var += m2 / (cnt - 1)
         if UPDATE:
-            mom = _f64_arg(momentum_bits, ACC)
+            mom = f64_param(momentum_bits, ACC)
             pm = rm_ptr + c * stride_rm
             rm = tl.load(pm, mask=cmask, other=0).to(ACC)
             tl.store(pm, ((1 - mom) * rm + mom * (sum_mean / NAVG)).to(rm_ptr.dtype.element_ty), mask=cmask)
@@ -663,11 +647,11 @@ def _norm_stats_many_kernel(
     dm = mean - gmean[:, None]
     gm2 = tl.sum(m2 + cnt * dm * dm, axis=1)
     if FINISH:
-        eps = _f64_arg(eps_bits, ACC)
+        eps = f64_param(eps_bits, ACC)
         tl.store(mean_ptr + k, gmean, mask=k < K)
         tl.store(rstd_ptr + k, _rsqrt(gm2 / total + eps, ACC), mask=k < K)
         if UPDATE:
-            mom = _f64_arg(momentum_bits, ACC)
+            mom = f64_param(momentum_bits, ACC)
             pm = rm_ptr + k * stride_rm
             rm = tl.load(pm, mask=k < K, other=0).to(ACC)
             tl.store(pm, ((1 - mom) * rm + mom * gmean).to(rm_ptr.dtype.element_ty), mask=k < K)
