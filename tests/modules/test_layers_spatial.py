@@ -39,6 +39,8 @@ REPRS = [
     (lambda: nn.PixelUnshuffle(2), "PixelUnshuffle(downscale_factor=2)"),
     (lambda: nn.Upsample(scale_factor=2), "Upsample(scale_factor=2.0, mode='nearest')"),
     (lambda: nn.UpsamplingBilinear2d(size=(4, 4)), "UpsamplingBilinear2d(size=(4, 4), mode='bilinear')"),
+    (lambda: nn.Fold((4, 5), (2, 2)), "Fold(output_size=(4, 5), kernel_size=(2, 2), dilation=1, padding=0, stride=1)"),
+    (lambda: nn.Unfold(3, padding=1), "Unfold(kernel_size=3, dilation=1, padding=1, stride=1)"),
 ]
 
 
@@ -97,11 +99,19 @@ def test_conv_constructor_errors():
     (nn.ReflectionPad2d((1, 2, 0, 1)), lambda x: F.pad(x, (1, 2, 0, 1), mode="reflect")),
     (nn.ConstantPad2d(1, -1.0), lambda x: F.pad(x, (1, 1, 1, 1), value=-1.0)),
     (nn.PixelUnshuffle(2), lambda x: F.pixel_unshuffle(x, 2)),
+    (nn.Unfold(3, dilation=2, padding=1, stride=2), lambda x: F.unfold(x, 3, 2, 1, 2)),
     (nn.Upsample(scale_factor=2, mode="bilinear"), lambda x: F.interpolate(x, scale_factor=2, mode="bilinear")),
 ], ids=lambda v: type(v).__name__ if isinstance(v, nn.Module) else "")
 def test_forward_is_the_functional(device, module, fn):
     x = tnn.randn(2, 3, 6, 6, device=device).abs() + 0.1
     assert_close(module(x), fn(x), dtype=tnn.float32, reduce_len=9)
+
+
+def test_fold_inverts_unfold_for_disjoint_blocks(device):
+    x = tnn.randn(2, 3, 4, 6, device=device)
+    cols = nn.Unfold((2, 3), stride=(2, 3))(x)
+    assert tuple(cols.shape) == (2, 18, 4)
+    assert_close(nn.Fold((4, 6), (2, 3), stride=(2, 3))(cols), x, dtype=tnn.float32)
 
 
 def test_max_pool_return_indices_and_unpool_round_trip(device):

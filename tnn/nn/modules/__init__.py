@@ -9,7 +9,7 @@ from . import container as _container
 __all__ = ["Module", *_container.__all__]
 
 for _family in ("linear", "activation", "normalization", "batchnorm", "instancenorm", "dropout", "sparse", "loss",
-                "flatten", "conv", "pooling", "padding", "pixelshuffle", "upsampling"):
+                "flatten", "conv", "pooling", "padding", "pixelshuffle", "upsampling", "fold"):
     try:
         _mod = _importlib.import_module(f".{_family}", __name__)
     except ModuleNotFoundError as _e:
