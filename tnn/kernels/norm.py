@@ -62,6 +62,34 @@ SET_SPLIT = None               # set norms: (j_per, l_per, BLOCK_J, BLOCK_L)
 
 
 @jit
+def _chan_merge(cnt, mean, m2, bc, bmean, bm2):
+    """(count, mean, M2) merged with a block's (bc, bmean, bm2) by Chan's formula; an empty block
+    (bc = 0) leaves them unchanged."""
+    tot = cnt + bc
+    delta = bmean - mean
+    frac = tl.where(tot > 0, bc / tl.maximum(tot, 1.0), 0.0)
+    return tot, mean + delta * frac, m2 + bm2 + delta * delta * cnt * frac
+
+
+@jit
+def _tile_moments(x, mask, nb, AXIS: tl.constexpr):
+    """Mean and M2 along AXIS of the tile x (masked-out entries 0), nb valid entries per lane."""
+    bmean = tl.sum(x, axis=AXIS) / tl.maximum(nb, 1.0)
+    d = tl.where(mask, x - tl.expand_dims(bmean, AXIS), 0.0)
+    return bmean, tl.sum(d * d, axis=AXIS)
+
+
+@jit
+def _chan_collapse(cnt, mean, m2, AXIS: tl.constexpr):
+    """Lanes of (count, mean, M2) along AXIS merged into one (count, mean, M2) (pairwise-stable:
+    deviations are taken from the merged mean)."""
+    total = tl.sum(cnt, axis=AXIS)
+    gmean = tl.sum(cnt * mean, axis=AXIS) / tl.maximum(total, 1.0)
+    dm = mean - tl.expand_dims(gmean, AXIS)
+    return total, gmean, tl.sum(m2 + cnt * dm * dm, axis=AXIS)
+
+
+@jit
 def _rsqrt(v, ACC: tl.constexpr):
     """1 / sqrt(v) with a correctly rounded square root (sqrt_rn is fp32 only; fp64's is exact)."""
     if ACC == tl.float64:
@@ -122,13 +150,8 @@ def _layer_norm_fwd_kernel(
                 m2 += tl.sum(x * x, axis=1)
             else:
                 nb = tl.sum((c < N).to(ACC), axis=1)           # (1,) valid columns of this chunk
-                bmean = tl.sum(x, axis=1) / nb
-                d = tl.where(mask, x - bmean[:, None], 0.0)
-                tot = cnt + nb
-                delta = bmean - mean
-                mean += delta * (nb / tot)
-                m2 += tl.sum(d * d, axis=1) + delta * delta * (cnt * nb / tot)
-                cnt = tot
+                bmean, bm2 = _tile_moments(x, mask, nb, 1)
+                cnt, mean, m2 = _chan_merge(cnt, mean, m2, nb, bmean, bm2)
         var = m2 / N
     rstd = _rsqrt(var + eps, ACC)
     if not RMS:
@@ -314,18 +337,9 @@ def _norm_stats_kernel(
             mask = (j < j_hi)[:, None] & (l < l_hi)[None, :]
             x = tl.load(x_ptr + _set_offsets(k, j, l, K1, s_k0, s_k1, s_j, s_l), mask=mask, other=0).to(ACC)
             nb = tl.sum(mask.to(ACC), axis=1)
-            bmean = tl.sum(x, axis=1) / tl.maximum(nb, 1.0)
-            d = tl.where(mask, x - bmean[:, None], 0.0)
-            tot = cnt + nb
-            delta = bmean - mean
-            frac = tl.where(tot > 0, nb / tl.maximum(tot, 1.0), 0.0)
-            mean += delta * frac
-            m2 += tl.sum(d * d, axis=1) + delta * delta * cnt * frac
-            cnt = tot
-    total = tl.sum(cnt, axis=0)
-    gmean = tl.sum(cnt * mean, axis=0) / tl.maximum(total, 1.0)
-    dm = mean - gmean
-    gm2 = tl.sum(m2 + cnt * dm * dm, axis=0)
+            bmean, bm2 = _tile_moments(x, mask, nb, 1)
+            cnt, mean, m2 = _chan_merge(cnt, mean, m2, nb, bmean, bm2)
+    total, gmean, gm2 = _chan_collapse(cnt, mean, m2, 0)
     p = part_ptr + k * S + sj * tl.num_programs(2) + sl
     tl.store(p, total)
     tl.store(p + K * S, gmean)
@@ -369,16 +383,8 @@ def _norm_combine_kernel(
                 pc = tl.load(part_ptr + off, mask=m, other=0)
                 pm = tl.load(part_ptr + KS + off, mask=m, other=0)
                 pq = tl.load(part_ptr + 2 * KS + off, mask=m, other=0)
-                bc = tl.sum(pc, axis=1)
-                bmean = tl.sum(pc * pm, axis=1) / tl.maximum(bc, 1.0)
-                dm = pm - bmean[:, None]
-                bm2 = tl.sum(pq + pc * dm * dm, axis=1)
-                tot = cnt + bc
-                delta = bmean - mean
-                frac = tl.where(tot > 0, bc / tl.maximum(tot, 1.0), 0.0)
-                mean += delta * frac
-                m2 += bm2 + delta * delta * cnt * frac
-                cnt = tot
+                bc, bmean, bm2 = _chan_collapse(pc, pm, pq, 1)
+                cnt, mean, m2 = _chan_merge(cnt, mean, m2, bc, bmean, bm2)
             tl.store(mean_ptr + k, mean, mask=cmask)
             tl.store(rstd_ptr + k, _rsqrt(m2 / cnt + eps, ACC), mask=cmask)
             if UPDATE:
@@ -634,18 +640,9 @@ def _norm_stats_many_kernel(
             x = tl.load(x_ptr + _group_tile_offsets(k, j, l, K1, s_k0, s_k1, s_j, s_l), mask=mask,
                         other=0).to(ACC)
             nb = tl.where(kjm, tl.sum(lm.to(ACC), axis=0), 0.0)
-            bmean = tl.sum(x, axis=2) / tl.maximum(nb, 1.0)
-            d = tl.where(mask, x - bmean[:, :, None], 0.0)
-            tot = cnt + nb
-            delta = bmean - mean
-            frac = tl.where(tot > 0, nb / tl.maximum(tot, 1.0), 0.0)
-            mean += delta * frac
-            m2 += tl.sum(d * d, axis=2) + delta * delta * cnt * frac
-            cnt = tot
-    total = tl.sum(cnt, axis=1)
-    gmean = tl.sum(cnt * mean, axis=1) / tl.maximum(total, 1.0)
-    dm = mean - gmean[:, None]
-    gm2 = tl.sum(m2 + cnt * dm * dm, axis=1)
+            bmean, bm2 = _tile_moments(x, mask, nb, 2)
+            cnt, mean, m2 = _chan_merge(cnt, mean, m2, nb, bmean, bm2)
+    total, gmean, gm2 = _chan_collapse(cnt, mean, m2, 1)
     if FINISH:
         eps = f64_param(eps_bits, ACC)
         tl.store(mean_ptr + k, gmean, mask=k < K)
