@@ -9,18 +9,45 @@ In the common case (one device and dtype, every parameter with a gradient) a gro
 
 State tensors have the parameter's dtype, shape and strides (torch's zeros_like with
 preserve_format); ``state['step']`` is a 0-d float32 cpu tensor as in torch, counted on the host
-(a NumPy view, no kernel)."""
+(a NumPy view, no kernel).
+
+Hooks as torch: ``register_step_pre_hook`` / ``register_step_post_hook`` per optimizer, the
+global ``register_optimizer_step_pre_hook`` / ``register_optimizer_step_post_hook`` for every
+optimizer, and state_dict / load_state_dict pre- and post-hooks; each returns a RemovableHandle.
+As in torch, the first construction of an optimizer class wraps its class's ``step`` once
+(``_patch_step_function``), and the wrapper runs the hooks around the real step."""
 from __future__ import annotations
 
 import copy
-from collections import defaultdict
+import functools
+from collections import OrderedDict, defaultdict
 from itertools import chain
 
 from ..runtime import dtypes as dt
 from ..shape import is_contiguous
 from ..tensor import Tensor
+from ..utils.hooks import RemovableHandle
 
-__all__ = ["Optimizer", "required"]
+__all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
+
+_global_optimizer_pre_hooks: OrderedDict = OrderedDict()
+_global_optimizer_post_hooks: OrderedDict = OrderedDict()
+
+
+def register_optimizer_step_pre_hook(hook) -> RemovableHandle:
+    """Register a pre hook common to all optimizers: ``hook(optimizer, args, kwargs) -> None or
+    (new_args, new_kwargs)``, called before every optimizer's step (before its own pre hooks)."""
+    handle = RemovableHandle(_global_optimizer_pre_hooks)
+    _global_optimizer_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_optimizer_step_post_hook(hook) -> RemovableHandle:
+    """Register a post hook common to all optimizers: ``hook(optimizer, args, kwargs) -> None``,
+    called after every optimizer's step (after its own post hooks)."""
+    handle = RemovableHandle(_global_optimizer_post_hooks)
+    _global_optimizer_post_hooks[handle.id] = hook
+    return handle
 
 
 class _RequiredParameter:
@@ -98,6 +125,13 @@ class Optimizer:
 
     def __init__(self, params, defaults: dict):
         self.defaults = defaults
+        self._optimizer_step_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_step_post_hooks: OrderedDict = OrderedDict()
+        self._optimizer_state_dict_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_state_dict_post_hooks: OrderedDict = OrderedDict()
+        self._optimizer_load_state_dict_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_load_state_dict_post_hooks: OrderedDict = OrderedDict()
+        self._patch_step_function()
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
                             f"but got {_typename(params)}")
@@ -167,6 +201,8 @@ class Optimizer:
     def state_dict(self) -> dict:
         """{'state': {index: {name: value}}, 'param_groups': [{..., 'params': [indices]}]}, indices
         counting the parameters of all groups in order (torch's format). Values are references."""
+        for pre_hook in self._optimizer_state_dict_pre_hooks.values():
+            pre_hook(self)
         mapping: dict = {}
         start = 0
 
@@ -180,11 +216,21 @@ class Optimizer:
 
         param_groups = [pack(g) for g in self.param_groups]
         packed_state = {(mapping[id(k)] if isinstance(k, Tensor) else k): v for k, v in self.state.items()}
-        return {"state": packed_state, "param_groups": param_groups}
+        state_dict = {"state": packed_state, "param_groups": param_groups}
+        for post_hook in self._optimizer_state_dict_post_hooks.values():
+            hook_result = post_hook(self, state_dict)
+            if hook_result is not None:
+                state_dict = hook_result
+        return state_dict
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Load an optimizer state (as returned by state_dict()): tensors move to their
         parameter's device (and floating dtype, except 'step'), hyperparameters are replaced."""
+        state_dict = state_dict.copy()    # shallow copy, as torch (a pre hook may edit it)
+        for pre_hook in self._optimizer_load_state_dict_pre_hooks.values():
+            hook_result = pre_hook(self, state_dict)
+            if hook_result is not None:
+                state_dict = hook_result
         groups = self.param_groups
         saved_groups = copy.deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved_groups):
@@ -228,6 +274,8 @@ class Optimizer:
         self.state = state
         self.param_groups = [update_group(g, ng) for g, ng in zip(groups, saved_groups)]
         self._step_views = {}
+        for post_hook in self._optimizer_load_state_dict_post_hooks.values():
+            post_hook(self)
 
     def __getstate__(self):
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
@@ -235,6 +283,81 @@ class Optimizer:
     def __setstate__(self, state):
         self.__dict__.update(state)
         self._step_views = {}
+        for name in ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks", "_optimizer_state_dict_pre_hooks",
+                     "_optimizer_state_dict_post_hooks", "_optimizer_load_state_dict_pre_hooks",
+                     "_optimizer_load_state_dict_post_hooks"):
+            if name not in self.__dict__:
+                setattr(self, name, OrderedDict())
+        self._patch_step_function()
+
+    # ------------------------------------------------------------------ hooks
+    @staticmethod
+    def profile_hook_step(func):
+        """Wrap a step function: global then per-optimizer pre hooks (each may return
+        ``(new_args, new_kwargs)``, args including the optimizer itself), the step, then
+        per-optimizer then global post hooks."""
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            self = args[0]
+            for pre_hook in chain(_global_optimizer_pre_hooks.values(), self._optimizer_step_pre_hooks.values()):
+                result = pre_hook(self, args, kwargs)
+                if result is not None:
+                    if isinstance(result, tuple) and len(result) == 2:
+                        args, kwargs = result
+                    else:
+                        raise RuntimeError(f"{func} must return None or a tuple of (new_args, new_kwargs), but "
+                                           f"got {result}.")
+            out = func(*args, **kwargs)
+            for post_hook in chain(self._optimizer_step_post_hooks.values(), _global_optimizer_post_hooks.values()):
+                post_hook(self, args, kwargs)
+            return out
+
+        return wrapper
+
+    def _patch_step_function(self) -> None:
+        """Wrap this optimizer's class's ``step`` with ``profile_hook_step`` (once per class)."""
+        hooked = getattr(self.__class__.step, "hooked", None)
+        if not hooked:
+            self.__class__.step = self.profile_hook_step(self.__class__.step)
+            self.__class__.step.hooked = True
+
+    def register_step_pre_hook(self, hook) -> RemovableHandle:
+        """``hook(optimizer, args, kwargs) -> None or (new_args, new_kwargs)`` before each step."""
+        handle = RemovableHandle(self._optimizer_step_pre_hooks)
+        self._optimizer_step_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_step_post_hook(self, hook) -> RemovableHandle:
+        """``hook(optimizer, args, kwargs) -> None`` after each step."""
+        handle = RemovableHandle(self._optimizer_step_post_hooks)
+        self._optimizer_step_post_hooks[handle.id] = hook
+        return handle
+
+    def register_state_dict_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(optimizer) -> None`` before state_dict() builds the dict."""
+        return self._register(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(optimizer, state_dict) -> state_dict or None`` (a returned dict replaces it)."""
+        return self._register(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(optimizer, state_dict) -> state_dict or None``, before loading (a returned dict is
+        loaded instead)."""
+        return self._register(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(optimizer) -> None`` after load_state_dict()."""
+        return self._register(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+
+    @staticmethod
+    def _register(hooks: OrderedDict, hook, prepend: bool) -> RemovableHandle:
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
 
     # ------------------------------------------------------------------ stepping
     def zero_grad(self, set_to_none: bool = True) -> None:
