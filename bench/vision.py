@@ -1,5 +1,6 @@
-"""Reflect padding and bilinear 2x upsampling (the resampling ops of U-Nets and GANs) at a few
-image sizes, forward and forward+backward, against torch.nn.functional.
+"""Reflect padding, bilinear / bicubic 2x upsampling (the resampling ops of U-Nets and GANs) and
+antialiased bilinear 0.5x downsampling (image pipelines) at a few image sizes, forward and
+forward+backward, against torch.nn.functional.
 
 GB/s of the bytes the kernels must move at least (s = element size; X input, Y output elements):
   forward          (X + Y) * s   (read x, write y)
@@ -17,6 +18,9 @@ DTYPES = (tnn.bfloat16, tnn.float32)
 OPS = {
     "pad reflect 2": (lambda f, x: f.pad(x, (2, 2, 2, 2), mode="reflect"), lambda N, C, H, W: N * C * (H + 4) * (W + 4)),
     "bilinear 2x": (lambda f, x: f.interpolate(x, scale_factor=2, mode="bilinear"), lambda N, C, H, W: N * C * H * W * 4),
+    "bicubic 2x": (lambda f, x: f.interpolate(x, scale_factor=2, mode="bicubic"), lambda N, C, H, W: N * C * H * W * 4),
+    "bilinear aa 0.5x": (lambda f, x: f.interpolate(x, scale_factor=0.5, mode="bilinear", antialias=True),
+                         lambda N, C, H, W: N * C * (H // 2) * (W // 2)),
 }
 
 

@@ -1,8 +1,8 @@
-"""F.interpolate (nearest, nearest-exact, linear / bilinear / trilinear; the deprecated upsample
-wrappers), F.unfold / F.fold and F.pixel_shuffle / F.pixel_unshuffle against the NumPy float64
-reference (tnn.reference.vision): forward and gradient over sizes and scale factors (up, down,
-1, size equal to the input, outputs of size 1), align_corners, recompute_scale_factor,
-fp32 / fp16 / bf16 / fp64, strided inputs and gradients; grad_fn names, torch's errors and
+"""F.interpolate (nearest, nearest-exact, linear / bilinear / trilinear, bicubic, antialiased
+bilinear / bicubic; the deprecated upsample wrappers), F.unfold / F.fold and F.pixel_shuffle /
+F.pixel_unshuffle against the NumPy float64 reference (tnn.reference.vision): forward and
+gradient over sizes and scale factors (up, down, 1, size equal to the input, outputs of size 1),
+align_corners, recompute_scale_factor, fp32 / fp16 / bf16 / fp64, strided inputs and gradients; grad_fn names, torch's errors and
 warnings, and the reference's backwards by finite differences."""
 import importlib
 import inspect
@@ -66,6 +66,77 @@ def test_interpolate_matches_reference(device, data):
            g_layout=data.draw(st.sampled_from(G_LAYOUTS)), seed=seed, **kwargs)
 
 
+@given(st.data())
+def test_interpolate_bicubic_and_antialias_match_reference(device, data):
+    """Bicubic (A = -0.75, unclamped source index, clamped taps) and the antialiased bilinear /
+    bicubic filters, up- and downsampling, size= and (non-integer) scale_factor=."""
+    mode, antialias = data.draw(st.sampled_from([("bicubic", False), ("bicubic", False), ("bicubic", True),
+                                                  ("bilinear", True)]))
+    spatial = tuple(data.draw(st.lists(st.sampled_from([1, 2, 3, 5, 7, 11]), min_size=2, max_size=2)))
+    shape = (data.draw(st.sampled_from([1, 2])), data.draw(st.sampled_from([1, 3]))) + spatial
+    kwargs = {"mode": mode, "antialias": antialias,
+              "align_corners": data.draw(st.sampled_from([None, False, True]))}
+    if data.draw(st.booleans()):
+        size = tuple(data.draw(st.sampled_from([1, 2, 3, n, 2 * n + 1, 13])) for n in spatial)
+        kwargs["size"] = size if data.draw(st.booleans()) else size[0]
+    else:
+        factors = st.sampled_from([0.3, 0.5, 0.7, 1.0, 1.3, 2.0, 2.5, 3.7])
+        kwargs["scale_factor"] = (tuple(data.draw(factors) for _ in spatial) if data.draw(st.booleans())
+                                  else data.draw(factors))
+        if any(int(n * f) < 1 for n, f in zip(spatial, np.broadcast_to(kwargs["scale_factor"], (2,)))):
+            kwargs["scale_factor"] = 1.5
+        kwargs["recompute_scale_factor"] = data.draw(st.sampled_from([None, False, True]))
+    dtype = data.draw(st.sampled_from(FLOATS))
+    seed = data.draw(st.integers(0, 2**31))
+    y = _check(device, "interpolate", random_array(dtype, shape, seed), layout=data.draw(layouts()),
+               g_layout=data.draw(st.sampled_from(G_LAYOUTS)), seed=seed, reduce_len=16, **kwargs)
+    name = ("UpsampleBicubic2D" if mode == "bicubic" else "UpsampleBilinear2D") + ("Aa" if antialias else "")
+    assert y.grad_fn.name() == name + "Backward0"
+
+
+@pytest.mark.parametrize("kwargs", [dict(size=(2, 40), mode="bicubic"), dict(size=(40, 3), mode="bicubic",
+                                                                           align_corners=True),
+                                    dict(size=(3, 2), mode="bicubic"),
+                                    dict(size=(3, 2), mode="bicubic", antialias=True),
+                                    dict(scale_factor=(0.13, 4.3), mode="bilinear", antialias=True)])
+def test_interpolate_bicubic_antialias_long_gathers(device, kwargs):
+    """Large up / downsampling: each input index gathers a long run of outputs (or a wide
+    antialias window) in the backward; 2-pixel inputs make every output's taps clamp."""
+    arr = random_array(dt.float32, (1, 2, 31, 2), 3)
+    _check(device, "interpolate", arr, reduce_len=64, **kwargs)
+
+
+def test_interpolate_bicubic_identities(device):
+    """Same size (even through a scale factor) copies, as torch; constant images stay constant
+    (the four weights sum to 1 and clamped border taps repeat the edge); antialiased bilinear
+    upsampling without align_corners equals plain bilinear (the triangle filter at scale < 1 is
+    linear interpolation, the window's normalisation at the borders is bilinear's clamp)."""
+    arr = random_array(dt.float32, (2, 3, 3, 5), 4)
+    for kw in (dict(size=(3, 5)), dict(scale_factor=1.0), dict(scale_factor=(1.2, 1.1)),
+               dict(size=(3, 5), align_corners=True)):
+        y = _check(device, "interpolate", arr, mode="bicubic", **kw)
+        np.testing.assert_array_equal(to_numpy(y), arr)
+    const = np.full((1, 2, 4, 3), 1.5, np.float32)
+    for kw in (dict(size=(9, 2)), dict(scale_factor=2.5, align_corners=True), dict(size=(1, 7), antialias=True)):
+        y = F.interpolate(tnn.tensor(const, device=device), mode="bicubic", **kw)
+        assert_close(y, np.full(tuple(y.shape), 1.5), reduce_len=16)
+    x = tnn.tensor(arr, device=device)
+    for kw in (dict(size=(7, 12)), dict(scale_factor=2.5), dict(size=(5, 11), align_corners=False)):
+        assert_close(F.interpolate(x, mode="bilinear", antialias=True, **kw),
+                     F.interpolate(x, mode="bilinear", **kw), reduce_len=4)
+
+
+def test_upsample_bicubic_paths(device):
+    """F.upsample and nn.Upsample reach the bicubic kernels."""
+    arr = random_array(dt.float32, (1, 2, 3, 4), 5)
+    with pytest.warns(UserWarning, match="upsample` is deprecated"):
+        y = _check(device, "upsample", arr, scale_factor=2, mode="bicubic", align_corners=False)
+    assert y.grad_fn.name() == "UpsampleBicubic2DBackward0"
+    m = tnn.nn.Upsample(size=(5, 2), mode="bicubic", align_corners=True)
+    assert_close(m(tnn.tensor(arr, device=device)), ref.interpolate(arr, (5, 2), mode="bicubic", align_corners=True),
+                 reduce_len=16)
+
+
 @pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "bilinear"])
 def test_interpolate_edge_sizes(device, mode):
     """Scale 1, size equal to the input (identity), output size 1, downsampling, and a large
@@ -110,6 +181,10 @@ def test_interpolate_grad_fn_names(device):
     assert F.interpolate(x3, size=3, mode="linear").grad_fn.name() == "UpsampleLinear1DBackward0"
     assert F.interpolate(x4, size=3, mode="bilinear").grad_fn.name() == "UpsampleBilinear2DBackward0"
     assert F.interpolate(x5, size=3, mode="trilinear").grad_fn.name() == "UpsampleTrilinear3DBackward0"
+    assert F.interpolate(x4, size=3, mode="bicubic").grad_fn.name() == "UpsampleBicubic2DBackward0"
+    assert F.interpolate(x4, size=3, mode="bilinear", antialias=True).grad_fn.name() == \
+        "UpsampleBilinear2DAaBackward0"
+    assert F.interpolate(x4, size=3, mode="bicubic", antialias=True).grad_fn.name() == "UpsampleBicubic2DAaBackward0"
 
 
 def test_interpolate_nearest_integer_input(device):
@@ -143,8 +218,19 @@ def test_interpolate_errors(device):
         F.interpolate(tnn.ones(1, 2, 3, device=device), size=5, mode="bilinear")
     with pytest.raises(NotImplementedError, match=r"Only 3D, 4D and 5D input Tensors supported \(got 2D\)"):
         F.interpolate(tnn.ones(2, 3, device=device), size=5)
-    with pytest.raises(NotImplementedError, match="bicubic"):
-        F.interpolate(x, size=5, mode="bicubic")
+    with pytest.raises(NotImplementedError, match=r"Only 3D, 4D and 5D input Tensors supported \(got 3D\) for the "
+                                                  r"modes: .* \(got bicubic\)"):
+        F.interpolate(tnn.ones(1, 2, 3, device=device), size=5, mode="bicubic")
+    with pytest.raises(ValueError, match="Anti-alias option is restricted to bilinear and bicubic modes and requires "
+                                         "a 4-D tensor"):
+        F.interpolate(tnn.ones(1, 1, 2, 2, 2, device=device), size=3, mode="trilinear", antialias=True)
+    with pytest.raises(RuntimeError, match="\"upsample_bicubic2d_out_frame\" not implemented for 'Long'"):
+        F.interpolate(tnn.ones(1, 1, 2, 2, dtype=tnn.int64, device=device), size=3, mode="bicubic")
+    with pytest.raises(RuntimeError, match="\"_upsample_bilinear2d_aa\" not implemented for 'Int'"):
+        F.interpolate(tnn.ones(1, 1, 2, 2, dtype=tnn.int32, device=device), size=3, mode="bilinear", antialias=True)
+    with pytest.raises(RuntimeError, match=r"Input and output sizes should be greater than 0, but got input "
+                                           r"\(H: 3, W: 4\) output \(H: 0, W: 1\)"):
+        F.interpolate(x, scale_factor=0.3, mode="bicubic", antialias=True)
     with pytest.raises(RuntimeError, match=r"Input and output sizes should be greater than 0, but got input "
                                            r"\(H: 3, W: 4\) output \(H: 0, W: 1\)"):
         F.interpolate(x, scale_factor=0.3)
@@ -261,7 +347,11 @@ def test_reference_signatures_match_functional():
 
 @pytest.mark.parametrize("kwargs", [dict(size=(3, 7), mode="nearest"), dict(scale_factor=1.5, mode="nearest-exact"),
                                     dict(size=(5, 3), mode="bilinear"),
-                                    dict(scale_factor=(0.7, 2.0), mode="bilinear", align_corners=True)])
+                                    dict(scale_factor=(0.7, 2.0), mode="bilinear", align_corners=True),
+                                    dict(size=(6, 2), mode="bicubic"),
+                                    dict(scale_factor=(0.7, 2.5), mode="bicubic", align_corners=True),
+                                    dict(size=(2, 7), mode="bilinear", antialias=True),
+                                    dict(size=(5, 2), mode="bicubic", antialias=True, align_corners=True)])
 def test_reference_interpolate_backward_matches_finite_differences(kwargs):
     fd.check("interpolate", fd.normal((1, 2, 3, 4)), **kwargs)
 

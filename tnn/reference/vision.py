@@ -12,6 +12,17 @@ output size m):
   linear         src = s * o (align_corners) or max(s * (o + 0.5) - 0.5, 0) in float32 (float64);
                  i0 = min(floor(src), n - 1), i1 = i0 + 1 if i0 < n - 1 else i0,
                  weights 1 - l and l, l = clamp(src - i0, 0, 1)
+  bicubic        (4-d) src = s * o (align_corners) or s * (o + 0.5) - 0.5 (not clamped at 0),
+                 i = floor(src), t = src - i; taps i - 1 + a (a = 0..3), each clamped to [0, n - 1],
+                 weights W(t + 1), W(t), W(1 - t), W(2 - t) with Keys' kernel (A = -0.75)
+                 W(x) = (A + 2)|x|^3 - (A + 3)|x|^2 + 1 (|x| <= 1), A|x|^3 - 5A|x|^2 + 8A|x| - 4A
+                 (1 < |x| < 2); when both output sizes equal the input's the output is the input
+  antialias      (bilinear / bicubic, 4-d) s as for linear; support = (interp / 2) * s if s >= 1
+                 else interp / 2 (interp 2 / 4); center = s * (o + 0.5); the window is
+                 [max(int(center - support + 0.5), 0), min(int(center + support + 0.5), n)),
+                 at most 2 ceil(support) + 1 long, weights f((k - center + 0.5) / max(s, 1))
+                 normalised to sum 1 (when the sum is not 0), f the triangle max(1 - |x|, 0) or
+                 Keys' kernel with A = -0.5
 and the output is the sum over the corners of the product of the per-dim weights. The backward
 loops over the outputs and adds each gradient times its weight into the source elements.
 unfold / fold loop over (n, c, ki, kj, oi, oj) directly. pixel_shuffle: out[.., c, h*r + i, w*r + j]
@@ -49,6 +60,34 @@ def _plan(shape, size, scale_factor, recompute_scale_factor):
     return out, ([None] * k if recompute_scale_factor else [float(v) for v in sf])
 
 
+def _keys(x, a):
+    """Keys' cubic convolution kernel with parameter a at x."""
+    x = abs(x)
+    if x <= 1:
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+    if x < 2:
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return 0.0
+
+
+def _aa_taps(mode, n, m, o, sf, align, f):
+    """[(input index, weight)] of output index o of one dim under the antialiased filter."""
+    if align:
+        s = (f(n - 1) / f(m - 1)) if m > 1 else f(0)
+    else:
+        s = f(1.0 / sf) if sf is not None and sf > 0 else f(n) / f(m)
+    half = 1.0 if mode == "bilinear" else 2.0
+    support = f(half * s) if s >= 1 else f(half)
+    center = f(s * (f(o) + f(0.5)))
+    lo = max(int(f(center - support + f(0.5))), 0)
+    hi = min(int(f(center + support + f(0.5))), n, lo + 2 * int(math.ceil(support)) + 1)
+    inv = 1.0 / float(s) if s >= 1 else 1.0
+    filt = (lambda x: max(1.0 - abs(x), 0.0)) if mode == "bilinear" else (lambda x: _keys(x, -0.5))
+    w = [filt((k - float(center) + 0.5) * inv) for k in range(lo, hi)]
+    total = sum(w)
+    return [(k, v / total if total != 0 else v) for k, v in zip(range(lo, hi), w)]
+
+
 def _taps(mode, n, m, o, sf, align, f):
     """[(input index, weight)] that output index o of one dim reads; f: the opmath float type."""
     if mode in ("nearest", "nearest-exact"):
@@ -58,6 +97,16 @@ def _taps(mode, n, m, o, sf, align, f):
         else:
             i = min(int(np.floor(np.float32((o + 0.5) * float(s)))), n - 1)
         return [(i, 1.0)]
+    if mode == "bicubic":
+        if align:
+            s = (f(n - 1) / f(m - 1)) if m > 1 else f(0)
+            src = f(s * f(o))
+        else:
+            s = f(1.0 / sf) if sf is not None and sf > 0 else f(n) / f(m)
+            src = f(s * (f(o) + f(0.5)) - f(0.5))
+        i = int(np.floor(src))
+        t = float(src) - i
+        return [(min(max(i - 1 + a, 0), n - 1), _keys(t + 1 - a, -0.75)) for a in range(4)]
     if align:
         s = (f(n - 1) / f(m - 1)) if m > 1 else f(0)
         src = f(s * f(o))
@@ -75,12 +124,18 @@ def _mode_parts(mode):
     return "linear" if mode in ("linear", "bilinear", "trilinear") else mode
 
 
-def _contributions(x_shape, size, scale_factor, mode, align_corners, recompute_scale_factor, f):
+def _contributions(x_shape, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias, f):
     out_sp, sfs = _plan(x_shape, size, scale_factor, recompute_scale_factor)
-    mode = _mode_parts(mode)
     align = bool(align_corners)
     N, C, sp = x_shape[0], x_shape[1], x_shape[2:]
     out_shape = (N, C, *out_sp)
+    if antialias:
+        taps = [[_aa_taps(mode, sp[d], out_sp[d], o, sfs[d], align, f) for o in range(out_sp[d])]
+                for d in range(len(sp))]
+        return out_shape, taps
+    mode = _mode_parts(mode)
+    if mode == "bicubic" and tuple(out_sp) == tuple(sp):
+        return out_shape, [[[(o, 1.0)] for o in range(n)] for n in sp]
     taps = [[_taps(mode, sp[d], out_sp[d], o, sfs[d], align, f) for o in range(out_sp[d])] for d in range(len(sp))]
     return out_shape, taps
 
@@ -89,7 +144,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                 recompute_scale_factor=None, antialias=False):
     x = _f64(input)
     f = np.float64 if _is_f64(input) else np.float32
-    out_shape, taps = _contributions(x.shape, size, scale_factor, mode, align_corners, recompute_scale_factor, f)
+    out_shape, taps = _contributions(x.shape, size, scale_factor, mode, align_corners, recompute_scale_factor,
+                                     antialias, f)
     y = np.zeros(out_shape)
     for o in np.ndindex(*out_shape[2:]):
         for corner in itertools.product(*(taps[d][o[d]] for d in range(len(o)))):
@@ -103,7 +159,8 @@ def interpolate_backward(grad_output, input, size=None, scale_factor=None, mode=
     x = np.asarray(input)
     g = _f64(grad_output)
     f = np.float64 if _is_f64(input) else np.float32
-    out_shape, taps = _contributions(x.shape, size, scale_factor, mode, align_corners, recompute_scale_factor, f)
+    out_shape, taps = _contributions(x.shape, size, scale_factor, mode, align_corners, recompute_scale_factor,
+                                     antialias, f)
     dx = np.zeros(x.shape)
     for o in np.ndindex(*out_shape[2:]):
         for corner in itertools.product(*(taps[d][o[d]] for d in range(len(o)))):

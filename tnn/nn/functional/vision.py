@@ -5,10 +5,13 @@ the strided copy kernel.
 interpolate resolves size / scale_factor / recompute_scale_factor / align_corners exactly as torch's
 Python code does, with its errors, then runs one Function per torch backward node
 (UpsampleNearest{1,2,3}DBackward0, UpsampleNearestExact{1,2,3}DBackward0, UpsampleLinear1DBackward0,
-UpsampleBilinear2DBackward0, UpsampleTrilinear3DBackward0). mode="area" is adaptive average
-pooling (F.adaptive_avg_pool{1,2,3}d, as torch). Not implemented: mode="bicubic" and antialias=True
-(NotImplementedError). unfold / fold are im2col / col2im (Im2ColBackward0 / Col2ImBackward0), each
-the other's backward. pixel_shuffle / pixel_unshuffle are one strided copy each, the other being
+UpsampleBilinear2DBackward0, UpsampleTrilinear3DBackward0, UpsampleBicubic2DBackward0, and for
+antialias=True UpsampleBilinear2DAaBackward0 / UpsampleBicubic2DAaBackward0). mode="area" is adaptive
+average pooling (F.adaptive_avg_pool{1,2,3}d, as torch). Bicubic copies the input when both output
+sizes equal the input's (torch's CUDA special case: the launcher passes scale 1, for which the
+cubic weights are exactly 0, 1, 0, 0); antialias has no such case (as torch's CUDA aa kernel: at
+scale 1 its filters are the identity anyway). unfold / fold are im2col / col2im (Im2ColBackward0 /
+Col2ImBackward0), each the other's backward. pixel_shuffle / pixel_unshuffle are one strided copy each, the other being
 the backward.
 """
 from __future__ import annotations
@@ -57,11 +60,32 @@ class _Interpolate(Function):
         return dx, None, None, None, None
 
 
+class _InterpolateAA(Function):
+    @staticmethod
+    def forward(ctx, x, out_shape, kind, params):
+        y = Tensor._empty(out_shape, x.dtype, x.device)
+        if y.numel():
+            K.aa_fwd(x, y, kind, params, _acc(x.dtype))
+        ctx.args, ctx.in_shape, ctx.dtype = (kind, params), tuple(x.shape), x.dtype
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        dx = Tensor._empty(ctx.in_shape, ctx.dtype, g.device)
+        if dx.numel():
+            kind, params = ctx.args
+            K.aa_bwd(g, dx, kind, params, _acc(ctx.dtype))
+        return dx, None, None, None
+
+
+_AA_NODES = {kind: type(f"_{name}", (_InterpolateAA,), {"_backward_name": f"{name}Backward0"})
+             for kind, name in (("bilinear", "UpsampleBilinear2DAa"), ("bicubic", "UpsampleBicubic2DAa"))}
+
 _NODE_NAMES = {("nearest", 1): "UpsampleNearest1D", ("nearest", 2): "UpsampleNearest2D",
                ("nearest", 3): "UpsampleNearest3D", ("nearest-exact", 1): "UpsampleNearestExact1D",
                ("nearest-exact", 2): "UpsampleNearestExact2D", ("nearest-exact", 3): "UpsampleNearestExact3D",
                ("linear", 1): "UpsampleLinear1D", ("linear", 2): "UpsampleBilinear2D",
-               ("linear", 3): "UpsampleTrilinear3D"}
+               ("linear", 3): "UpsampleTrilinear3D", ("bicubic", 2): "UpsampleBicubic2D"}
 _NODES = {key: type(f"_{name}", (_Interpolate,), {"_backward_name": f"{name}Backward0"})
           for key, name in _NODE_NAMES.items()}
 
@@ -154,9 +178,6 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if kind == "area":
         from . import pooling
         return getattr(pooling, f"adaptive_avg_pool{dim}d")(input, output_size)
-    if kind == "bicubic" or antialias:
-        raise NotImplementedError("tnn: interpolate(mode='bicubic') and antialias=True are not implemented")
-
     # C++: the output size (truncated scale products) and the per-dim scales the kernels use
     if output_size is None:
         output_size = [int(float(input.shape[2 + i]) * scale_factors[i]) for i in range(dim)]
@@ -169,12 +190,20 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                            f"{_sizes(input.shape)}")
     _check_sizes(input, output_size)
     kmode = "linear" if kind in ("linear", "bilinear", "trilinear") else kind
-    if kmode == "linear" and not input.dtype.is_floating_point:
-        raise RuntimeError(f"\"upsample_{kind}{dim}d_out_frame\" not implemented for '{_NAMES[input.dtype]}'")
-    align = bool(align_corners) if kmode == "linear" else False
-    scales = tuple(K.scale_for(kmode, input.shape[2 + i], output_size[i], align, scales_in[i], input.dtype)
-                   for i in range(dim))
+    if kmode in ("linear", "bicubic") and not input.dtype.is_floating_point:
+        name = f"_upsample_{kind}2d_aa" if antialias else f"upsample_{kind}{dim}d_out_frame"
+        raise RuntimeError(f"\"{name}\" not implemented for '{_NAMES[input.dtype]}'")
+    align = bool(align_corners) if kmode in ("linear", "bicubic") else False
     out_shape = tuple(input.shape[:2]) + tuple(output_size)
+    if antialias:
+        params = tuple(K.aa_params(kind, input.shape[2 + i], output_size[i], align, scales_in[i], input.dtype)
+                       for i in range(dim))
+        return _AA_NODES[kind].apply(input, out_shape, kind, params)
+    if kmode == "bicubic" and list(output_size) == list(input.shape[2:]):
+        scales = (1.0, 1.0)  # torch copies: the cubic weights at scale 1 are exactly (0, 1, 0, 0)
+    else:
+        scales = tuple(K.scale_for(kmode, input.shape[2 + i], output_size[i], align, scales_in[i], input.dtype)
+                       for i in range(dim))
     return _NODES[kmode, dim].apply(input, out_shape, kmode, scales, align)
 
 
