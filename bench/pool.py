@@ -6,7 +6,10 @@ GB/s of the bytes the kernels must move at least (s = element size, n_in / n_out
   forward          (n_in + n_out)*s                       (read x, write y)
   forward+backward max: 2*(n_in*s + n_out*(s + 8))        (x, y and int64 indices; dy, indices, dx)
                    avg: 2*(n_in + n_out)*s                (x, y; dy, dx)
-The forward is timed under no_grad, where max pooling writes no indices."""
+The forward is timed under no_grad, where max pooling writes no indices.
+max_unpool3d (a 2x2x2/2 pool's values and indices back to the input size, V-Net / SegNet-3D
+style): forward zero-fills and scatters, (n_out + n_in)*s + 8*n_in bytes; its backward gathers,
+(n_in*s + 8*n_in + n_in*s) more."""
 import tnn
 import tnn.nn.functional as F
 
@@ -72,10 +75,48 @@ def _case(h: Harness, name: str, op: str, shape, args, dtype):
               "GB/s", theirs, nbytes / theirs.ms / 1e6 if theirs else None)
 
 
+def _unpool_case(h: Harness, shape, dtype):
+    """max_unpool3d of max_pool3d(x, 2)'s (values, indices) back to x's size."""
+    x = tnn.randn(*shape, dtype=dtype, device=h.device)
+    with tnn.no_grad():
+        y, idx = F.max_pool3d(x, 2, return_indices=True)
+    v = y.detach().requires_grad_(True)
+    du = tnn.randn(*shape, dtype=dtype, device=h.device)
+
+    def step():
+        v.grad = None
+        F.max_unpool3d(v, idx, 2, output_size=shape[2:]).backward(du)
+    with tnn.no_grad():
+        ours_f = h.time(lambda: F.max_unpool3d(v, idx, 2, output_size=shape[2:]))
+    ours_b = h.time(step)
+    theirs_f = theirs_b = None
+    torch = h.torch
+    if torch is not None:
+        td = torch_dtype(torch, dtype)
+        tx = torch.randn(*shape, dtype=td, device=str(h.device))
+        ty, ti = torch.nn.functional.max_pool3d(tx, 2, return_indices=True)
+        tv = ty.detach().requires_grad_(True)
+        tdu = torch.randn(*shape, dtype=td, device=str(h.device))
+
+        def tstep():
+            tv.grad = None
+            torch.nn.functional.max_unpool3d(tv, ti, 2, output_size=shape[2:]).backward(tdu)
+        with torch.no_grad():
+            theirs_f = h.time(lambda: torch.nn.functional.max_unpool3d(tv, ti, 2, output_size=shape[2:]))
+        theirs_b = h.time(tstep)
+    s, n_in, n_out = dtype.itemsize, y.numel(), x.numel()
+    fwd = (n_out + n_in) * s + 8 * n_in
+    for mode, ours, theirs, nbytes in (("forward", ours_f, theirs_f, fwd),
+                                       ("forward+backward", ours_b, theirs_b, fwd + 2 * n_in * s + 8 * n_in)):
+        h.add("pool", f"max_unpool3d 2x2x2/2 {mode}", "x".join(map(str, shape)), dtype, ours,
+              nbytes / ours.ms / 1e6, "GB/s", theirs, nbytes / theirs.ms / 1e6 if theirs else None)
+
+
 def run(h: Harness):
     cases, dtypes = (QUICK, (tnn.float32,)) if h.quick else (CASES, DTYPES)
     for dtype in dtypes:
         for name, op, shape, args in cases:
             _case(h, name, op, shape, args, dtype)
+        _unpool_case(h, (2, 3, 4, 6, 6) if h.quick else (4, 32, 32, 64, 64), dtype)
     limit = h.limits.get("GB/s")   # the copy bandwidth, when the copy family ran first
     h.set_limits("pool", "GB/s", limit=limit, per_dtype=limit is None)

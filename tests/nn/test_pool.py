@@ -162,9 +162,10 @@ def test_lp_pool_matches_reference(device, nd, norm_type, kernel, stride, ceil):
 @pytest.mark.parametrize("dtype", [dt.float32, dt.bfloat16])
 @pytest.mark.parametrize("nd,kernel,stride,padding,batched", [
     (2, 2, None, 0, True), (2, 3, 2, 1, False), (2, (2, 3), (1, 2), (1, 0), True), (1, 3, 2, 1, True),
-    (1, 2, None, 0, False)])
+    (1, 2, None, 0, False), (3, 2, None, 0, True), (3, (2, 3, 2), (1, 2, 3), (1, 1, 0), False),
+    (3, 3, 2, 1, True)])
 def test_max_unpool_inverts_max_pool(device, dtype, nd, kernel, stride, padding, batched):
-    shape = ((2, 3) if batched else (3,)) + ((7, 6) if nd == 2 else (9,))
+    shape = ((2, 3) if batched else (3,)) + {1: (9,), 2: (7, 6), 3: (5, 4, 6)}[nd]
     arr = random_array(dtype, shape, 3)
     x = tnn.tensor(arr, device=device)
     y, idx = getattr(F, f"max_pool{nd}d")(x, kernel, stride, padding, return_indices=True)
@@ -176,7 +177,7 @@ def test_max_unpool_inverts_max_pool(device, dtype, nd, kernel, stride, padding,
         u = getattr(F, f"max_unpool{nd}d")(v, idx, kernel, stride, padding, output_size=out_size)
         e = getattr(ref, f"max_unpool{nd}d")(y_np.astype(dtype.np), i_np, kernel, stride, padding, out_size)
         assert_close(u.detach(), e)
-        assert u.grad_fn.name() == ("MaxUnpool2DBackward0" if nd == 2 else "SqueezeBackward1")
+        assert u.grad_fn.name() == {1: "SqueezeBackward1", 2: "MaxUnpool2DBackward0", 3: "MaxUnpool3DBackward0"}[nd]
         g = random_array(dtype, e.shape, 4)
         u.backward(tnn.tensor(g, device=device))
         assert_close(v.grad, ref.__dict__[f"max_unpool{nd}d_backward"](g, y_np, i_np, kernel, stride, padding,
@@ -201,12 +202,97 @@ def test_max_unpool_strided_input_and_errors(device):
         F.max_unpool2d(y, idx[:1], 2)
     with pytest.raises(RuntimeError, match=r"Found an invalid max index: 16 \(output volumes are of size 4x4"):
         F.max_unpool2d(y, tnn.full((2, 3, 2, 2), 16, dtype=tnn.int64, device=device), 2)
-    with pytest.raises(ValueError, match=r'invalid output_size "\[9, 4\]" \(dim 0 must be between 2 and 6\)'):
+    with pytest.raises(ValueError, match=r'invalid output_size "\(9, 4\)" \(dim 0 must be between 2 and 6\)'):
         F.max_unpool2d(y, idx, 2, output_size=(9, 4))
     with pytest.raises(ValueError, match="output_size should be a sequence containing 2 or 4 elements"):
         F.max_unpool2d(y, idx, 2, output_size=(4,))
     with pytest.raises(RuntimeError, match="Input to max_unpooling2d should be a 3d or 4d Tensor"):
         F.max_unpool2d(y[0, 0], idx[0, 0], 2)
+
+
+@given(st.data())
+def test_max_unpool_matches_reference(device, data):
+    """max_unpool{1,2,3}d of a max pool's (values, indices) against the reference: values and the
+    gradient (a gather of grad_output at the indices), over small shapes, kernels / strides /
+    paddings (overlapping windows give repeated indices carrying equal values), output_size None,
+    spatial or with the (N, C) prefix, dtypes, strided values / indices / output gradients."""
+    nd = data.draw(st.sampled_from([1, 2, 3, 3]))
+    shape = tuple(data.draw(st.sampled_from([1, 2, 3, 5])) for _ in range(nd))
+    k = tuple(data.draw(st.integers(1, 3)) for _ in range(nd))
+    s = None if data.draw(st.booleans()) else tuple(data.draw(st.integers(1, 3)) for _ in range(nd))
+    p = tuple(data.draw(st.integers(0, kk // 2)) for kk in k)
+    ss = s or k
+    assume(all(_out_len(shape[i], k[i], ss[i], p[i], 1, False) >= 1 for i in range(nd)))
+    dtype = data.draw(st.sampled_from(FLOATS))
+    lead = _lead(data, nd)
+    arr = random_array(dtype, lead + shape, data.draw(st.integers(0, 2**31)))
+    kk, ss, pp = _args(nd, k, s, p)
+    y_np, i_np = getattr(ref, f"max_pool{nd}d")(arr, kk, ss, pp, return_indices=True)
+    y_np = y_np.astype(dtype.np)   # the pooled values are input values: exact in dtype
+    # the default output size can be smaller than the input (padding): torch then reports the
+    # indices past it, so None only where it is the input's size
+    outs = tuple(y_np.shape[-nd:])
+    default = tuple((outs[i] - 1) * (s or k)[i] + k[i] - 2 * p[i] for i in range(nd))
+    out_size = data.draw(st.sampled_from(([None] if default == shape else []) + [shape]
+                                         + ([lead + shape] if len(lead) == 2 else [])))
+    v = make_tensor(y_np, data.draw(st.sampled_from(["contiguous", "strided", "transposed", "offset"])), device,
+                    requires_grad=True)
+    idx = make_tensor(i_np, data.draw(st.sampled_from(["contiguous", "strided", "transposed"])), device)
+    u = getattr(F, f"max_unpool{nd}d")(v, idx, kk, ss, pp, output_size=out_size)
+    e = getattr(ref, f"max_unpool{nd}d")(y_np, i_np, kk, ss, pp, out_size)
+    assert u.dtype is dtype and tuple(u.shape) == e.shape
+    assert_close(u.detach(), e, dtype=dtype)
+    g = random_array(dtype, e.shape, 5)
+    u.backward(make_tensor(g, data.draw(st.sampled_from(["contiguous", "strided", "transposed"])), device))
+    (dx, none) = getattr(ref, f"max_unpool{nd}d_backward")(g, y_np, i_np, kk, ss, pp, out_size)
+    assert none is None and v.grad.dtype is dtype
+    assert_close(v.grad, dx, dtype=dtype)
+
+
+def test_max_unpool3d_named_cases_and_errors(device):
+    arr = random_array(dt.float32, (2, 3, 4, 4, 4), 5)
+    y, idx = F.max_pool3d(tnn.tensor(arr, device=device), 2, return_indices=True)
+    # unbatched, and an empty batch
+    u = F.max_unpool3d(y[1], idx[1], 2)
+    assert_close(u, ref.max_unpool3d(to_numpy(y[1]), to_numpy(idx[1]), 2))
+    x0 = tnn.zeros(0, 3, 2, 2, 2, device=device, requires_grad=True)
+    u0 = F.max_unpool3d(x0, tnn.zeros(0, 3, 2, 2, 2, dtype=tnn.int64, device=device), 2)
+    assert tuple(u0.shape) == (0, 3, 4, 4, 4)
+    u0.sum().backward()
+    assert tuple(x0.grad.shape) == (0, 3, 2, 2, 2)
+    # the module, with output_size at call time
+    m = tnn.nn.MaxUnpool3d((2, 2, 2))
+    assert_close(m(y, idx, output_size=(2, 3, 5, 5, 5)), ref.max_unpool3d(to_numpy(y), to_numpy(idx), 2,
+                                                                           output_size=(5, 5, 5)))
+    cases = [
+        (lambda: F.max_unpool3d(y, idx.int(), 2), RuntimeError, r"elements in indices should be type int64"),
+        (lambda: F.max_unpool3d(y, idx[:1], 2), RuntimeError,
+         r"Expected shape of indices to be same as that of the input tensor \(\[2, 3, 2, 2, 2\]\) but got indices "
+         r"tensor with shape: \[1, 3, 2, 2, 2\]"),
+        (lambda: F.max_unpool3d(y[0, 0], idx[0, 0], 2), RuntimeError,
+         "Input to max_unpooling3d should be a 4d or 5d Tensor, but got a tensor with 3 dimensions."),
+        (lambda: F.max_unpool3d(y, tnn.full((2, 3, 2, 2, 2), 64, dtype=tnn.int64, device=device), 2), RuntimeError,
+         r"Found an invalid max index: 64 \(output volumes are of size 4x4x4"),
+        (lambda: F.max_unpool3d(y, tnn.full((2, 3, 2, 2, 2), -1, dtype=tnn.int64, device=device), 2), RuntimeError,
+         r"Found an invalid max index: -1 \(output volumes are of size 4x4x4"),
+        (lambda: F.max_unpool3d(y, idx, 2, output_size=(4, 6, 4)), ValueError,
+         r'invalid output_size "\(4, 6, 4\)" \(dim 1 must be between 2 and 6\)'),
+        (lambda: F.max_unpool3d(y, idx, 2, output_size=[4, 4]), ValueError,
+         r"output_size should be a sequence containing 3 or 5 elements, but it has a length of '2'"),
+        (lambda: F.max_unpool3d(y, idx, (2, 2)), RuntimeError,
+         r"There should be exactly three elements \(depth, height, width\) in output_size, but got 2 elements."),
+        (lambda: F.max_unpool3d(y, idx, 2, stride=(2, 2, 2), padding=(0, 0)), IndexError, "out of range"),  # torch too
+        (lambda: F.max_unpool3d(y, idx, 2, stride=(2, 0, 2)), RuntimeError,
+         r"strides should be greater than zero, but got stride: \[2, 0, 2\]"),
+        (lambda: F.max_unpool3d(tnn.ones(1, 2, 0, 2, 2, device=device),
+                                tnn.zeros(1, 2, 0, 2, 2, dtype=tnn.int64, device=device), 2), RuntimeError,
+         r"max_unpooling3d_forward_out_cpu\(\): Expected input to have non-zero size for non-batch dimensions, but "
+         r"got \[1, 2, 0, 2, 2\] with dimension 2 being empty."),
+        (lambda: F.max_unpool3d([1.0], idx, 2), TypeError, "must be Tensor"),
+    ]
+    for fn, exc, msg in cases:
+        with pytest.raises(exc, match=msg):
+            fn()
 
 
 # ------------------------------------------------------------------------------ edge cases
@@ -339,6 +425,8 @@ def test_grad_fn_names(device):
         "AdaptiveMaxPool3DBackward0": F.adaptive_max_pool3d(x3, 3),
         "SqueezeBackward1": F.max_pool1d(x1, 2), "MeanBackward1": F.adaptive_avg_pool2d(x2, 1),
         "PowBackward0": F.lp_pool2d(x2, 2, 2),
+        "MaxUnpool2DBackward0": F.max_unpool2d(*F.max_pool2d(x2, 2, return_indices=True), 2),
+        "MaxUnpool3DBackward0": F.max_unpool3d(*F.max_pool3d(x3, 2, return_indices=True), 2),
     }
     for name, y in names.items():
         assert y.grad_fn.name() == name
@@ -433,3 +521,6 @@ def test_reference_unpool_backward_matches_finite_differences():
     fd.check("max_unpool2d", x, idx, 2)
     _, idx1 = ref.max_pool1d(_distinct((2, 7), 3), 2, return_indices=True)
     fd.check("max_unpool1d", _distinct((2, 3), 4), idx1, 2)
+    # disjoint windows: distinct indices (a repeated one keeps only its last value, not differentiable)
+    _, idx3 = ref.max_pool3d(_distinct((1, 2, 4, 5, 4), 5), 2, return_indices=True)
+    fd.check("max_unpool3d", _distinct((1, 2, 2, 2, 2), 6), idx3, 2, output_size=(4, 5, 4))

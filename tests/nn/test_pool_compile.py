@@ -69,12 +69,11 @@ def test_pool_bwd_kernel_compiles(xd, mx, adaptive, cip, has_div, cl, idx, acc):
 
 @pytest.mark.parametrize("xd,idx", [("fp32", tl.int32), ("bf16", tl.int64)])
 def test_max_unpool_kernels_compile(xd, idx):
-    T4 = ("i64",) * 4
-    sig = {"x_ptr": f"*{xd}", "i_ptr": "*i64", "y_ptr": f"*{xd}", "numel": "i32", "sizes": ("i32",) * 4,
-           "x_strides": T4, "i_strides": T4, "out_plane": "i32"}
+    sig = {"x_ptr": f"*{xd}", "i_ptr": "*i64", "y_ptr": f"*{xd}", "numel": "i32", "sizes": ("i32",) * 5,
+           "x_strides": T5, "i_strides": T5, "out_plane": "i32"}
     assert _compile(K._max_unpool_fwd_kernel, sig, dict(IDX=idx, BLOCK=1024)).asm["cubin"]
-    sig = {"dy_ptr": f"*{xd}", "i_ptr": "*i64", "dx_ptr": f"*{xd}", "numel": "i32", "sizes": ("i32",) * 4,
-           "i_strides": T4, "dx_strides": T4, "dy_strides": T4, "OW": "i32", "out_plane": "i32"}
+    sig = {"dy_ptr": f"*{xd}", "i_ptr": "*i64", "dx_ptr": f"*{xd}", "numel": "i32", "sizes": ("i32",) * 5,
+           "i_strides": T5, "dx_strides": T5, "dy_strides": T5, "out_size": T3, "out_plane": "i32"}
     assert _compile(K._max_unpool_bwd_kernel, sig, dict(IDX=idx, BLOCK=1024)).asm["cubin"]
 
 

@@ -23,9 +23,9 @@ output instead (no two outputs share an input, so no conflicts): fewer, cheaper 
 Index math is int32 on the GPU when every offset fits, int64 otherwise and in the interpreter
 (whose int32 arithmetic runs an overflow check per operation, ~4x slower).
 
-Max-unpooling scatters each input value to its index in a zero-filled output (indices from a max
-pool are distinct unless windows overlap, where equal indices carry equal values); its backward
-gathers the output gradient at the indices.
+Max-unpooling (2-d as the D = 1 case of 3-d) scatters each input value to its index in a
+zero-filled output (indices from a max pool are distinct unless windows overlap, where equal
+indices carry equal values); its backward gathers the output gradient at the indices.
 """
 from __future__ import annotations
 
@@ -339,58 +339,63 @@ def _max_pool_scatter_bwd_kernel(
 
 @jit
 def _max_unpool_fwd_kernel(
-    x_ptr,        # (N, C, H, W) strided input values
-    i_ptr,        # (N, C, H, W) strided int64 indices into each (OH*OW) output plane
-    y_ptr,        # (N, C, OH, OW) contiguous, zero-filled output
-    numel,        # N*C*H*W
-    sizes,        # (N, C, H, W)
-    x_strides,    # 4 strides of x
-    i_strides,    # 4 strides of i
-    out_plane,    # OH*OW
+    x_ptr,        # (N, C, D, H, W) strided input values
+    i_ptr,        # (N, C, D, H, W) strided int64 indices into each (OD*OH*OW) output plane
+    y_ptr,        # (N, C, OD, OH, OW) contiguous, zero-filled output
+    numel,        # N*C*D*H*W
+    sizes,        # (N, C, D, H, W)
+    x_strides,    # 5 strides of x
+    i_strides,    # 5 strides of i
+    out_plane,    # OD*OH*OW
     IDX: tl.constexpr,
     BLOCK: tl.constexpr,
 ):
-    """y[n, c].flat[i[n, c, h, w]] = x[n, c, h, w]; indices outside [0, out_plane) are skipped.
+    """y[n, c].flat[i[n, c, d, h, w]] = x[n, c, d, h, w]; indices outside [0, out_plane) are skipped.
+    2-d unpooling is the D = 1 case.
 
     Grid: (cdiv(numel, BLOCK),). One program scatters BLOCK consecutive inputs."""
     idx = tl.program_id(0).to(IDX) * BLOCK + tl.arange(0, BLOCK).to(IDX)
     mask = idx < numel
-    v = tl.load(x_ptr + strided_offsets(idx, sizes, x_strides, 4), mask=mask)
-    j = tl.load(i_ptr + strided_offsets(idx, sizes, i_strides, 4), mask=mask, other=-1)
+    v = tl.load(x_ptr + strided_offsets(idx, sizes, x_strides, 5), mask=mask)
+    j = tl.load(i_ptr + strided_offsets(idx, sizes, i_strides, 5), mask=mask, other=-1)
     ok = mask & (j >= 0) & (j < out_plane)
-    plane = (idx // (sizes[2] * sizes[3])).to(tl.int64)
+    plane = (idx // (sizes[2] * sizes[3] * sizes[4])).to(tl.int64)
     tl.store(y_ptr + plane * out_plane + j, v, mask=ok)
 
 
 @jit
 def _max_unpool_bwd_kernel(
-    dy_ptr,       # (N, C, OH, OW) strided output gradient
-    i_ptr,        # (N, C, H, W) strided int64 indices
-    dx_ptr,       # (N, C, H, W) strided input gradient
-    numel,        # N*C*H*W
-    sizes,        # (N, C, H, W)
-    i_strides,    # 4 strides of i
-    dx_strides,   # 4 strides of dx
-    dy_strides,   # 4 strides of dy
-    OW,           # output width
-    out_plane,    # OH*OW
+    dy_ptr,       # (N, C, OD, OH, OW) strided output gradient
+    i_ptr,        # (N, C, D, H, W) strided int64 indices
+    dx_ptr,       # (N, C, D, H, W) strided input gradient
+    numel,        # N*C*D*H*W
+    sizes,        # (N, C, D, H, W)
+    i_strides,    # 5 strides of i
+    dx_strides,   # 5 strides of dx
+    dy_strides,   # 5 strides of dy
+    out_size,     # (OD, OH, OW)
+    out_plane,    # OD*OH*OW
     IDX: tl.constexpr,
     BLOCK: tl.constexpr,
 ):
-    """dx[n, c, h, w] = dy[n, c].flat[i[n, c, h, w]] (0 for an index outside the plane).
+    """dx[n, c, d, h, w] = dy[n, c].flat[i[n, c, d, h, w]] (0 for an index outside the plane).
 
     Grid: (cdiv(numel, BLOCK),). One program gathers BLOCK consecutive input positions."""
     idx = tl.program_id(0).to(IDX) * BLOCK + tl.arange(0, BLOCK).to(IDX)
     mask = idx < numel
-    j = tl.load(i_ptr + strided_offsets(idx, sizes, i_strides, 4), mask=mask, other=-1)
+    j = tl.load(i_ptr + strided_offsets(idx, sizes, i_strides, 5), mask=mask, other=-1)
     ok = mask & (j >= 0) & (j < out_plane)
-    j = tl.where(ok, j, 0)
-    plane = idx // (sizes[2] * sizes[3])
+    j = tl.where(ok, j, 0).to(IDX)
+    plane = idx // (sizes[2] * sizes[3] * sizes[4])
     n = plane // sizes[1]
-    c = plane % sizes[1]
-    off = n * dy_strides[0] + c * dy_strides[1] + (j // OW) * dy_strides[2] + (j % OW) * dy_strides[3]
+    c = plane - n * sizes[1]
+    q = j // out_size[2]
+    ow = j - q * out_size[2]
+    od = q // out_size[1]
+    oh = q - od * out_size[1]
+    off = n * dy_strides[0] + c * dy_strides[1] + od * dy_strides[2] + oh * dy_strides[3] + ow * dy_strides[4]
     g = tl.load(dy_ptr + off, mask=ok, other=0)
-    tl.store(dx_ptr + strided_offsets(idx, sizes, dx_strides, 4), g, mask=mask)
+    tl.store(dx_ptr + strided_offsets(idx, sizes, dx_strides, 5), g, mask=mask)
 
 
 # ----------------------------------------------------------------------------- launchers
@@ -470,17 +475,21 @@ def max_pool_scatter_bwd(dy, idx, dx, ksize, stride, pad, dil, channels_last: bo
 
 
 def max_unpool_fwd(x, idx, y):
-    """y (contiguous (N, C, OH, OW), zero-filled by the caller) receives x scattered at idx."""
+    """y (contiguous (N, C, OD, OH, OW), zero-filled by the caller) receives x (5-d) scattered at idx."""
+    assert x.dim() == 5 and y.dim() == 5 and y.is_contiguous()
     numel = x.numel()
     block, warps = elementwise_config(numel, x.device)
     launch(_max_unpool_fwd_kernel, (cdiv(numel, block),), x, idx, y, numel, tuple(x.shape), tuple(x.stride()),
-           tuple(idx.stride()), y.shape[2] * y.shape[3], IDX=_index_dtype(x, idx, y), BLOCK=block, num_warps=warps)
+           tuple(idx.stride()), y.shape[2] * y.shape[3] * y.shape[4], IDX=_index_dtype(x, idx, y), BLOCK=block,
+           num_warps=warps)
 
 
 def max_unpool_bwd(dy, idx, dx):
-    """dx (N, C, H, W) = dy (N, C, OH, OW) gathered at idx."""
+    """dx (N, C, D, H, W) = dy (N, C, OD, OH, OW) gathered at idx."""
+    assert dy.dim() == 5 and dx.dim() == 5
     numel = dx.numel()
     block, warps = elementwise_config(numel, dx.device)
+    out = tuple(dy.shape[2:])
     launch(_max_unpool_bwd_kernel, (cdiv(numel, block),), dy, idx, dx, numel, tuple(dx.shape), tuple(idx.stride()),
-           tuple(dx.stride()), tuple(dy.stride()), dy.shape[3], dy.shape[2] * dy.shape[3],
+           tuple(dx.stride()), tuple(dy.stride()), out, out[0] * out[1] * out[2],
            IDX=_index_dtype(dy, idx, dx), BLOCK=block, num_warps=warps)

@@ -2,7 +2,7 @@
 kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)`` ->
 values (and int64 indices), ``ref.max_pool2d_backward(grad_output, input, ...)`` -> (d input,),
 likewise avg_pool1d/2d/3d, adaptive_avg_pool1d/2d/3d, adaptive_max_pool1d/2d/3d, lp_pool1d/2d/3d
-and max_unpool1d/2d (-> (d input, None)).
+and max_unpool1d/2d/3d (-> (d input, None)).
 
 Written as direct loops over the definitions (torch's), vectorised only over the (N, C) planes:
 - output length: floor((L + 2P - DIL*(K-1) - 1 + (ceil_mode ? S-1 : 0)) / S) + 1, minus one in
@@ -32,7 +32,7 @@ __all__ = []
 _OPS = ("max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
         "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
         "adaptive_max_pool2d", "adaptive_max_pool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_unpool1d",
-        "max_unpool2d")
+        "max_unpool2d", "max_unpool3d")
 __all__ += list(_OPS) + [op + "_backward" for op in _OPS]
 
 
@@ -338,6 +338,7 @@ def _mu(nd):
 
 max_unpool1d, max_unpool1d_backward = _mu(1)
 max_unpool2d, max_unpool2d_backward = _mu(2)
+max_unpool3d, max_unpool3d_backward = _mu(3)
 
 
 def _name(fn, name):

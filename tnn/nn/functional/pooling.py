@@ -25,6 +25,7 @@ __all__ = [
     "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
     "adaptive_max_pool3d", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
     "adaptive_max_pool3d_with_indices", "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_unpool1d", "max_unpool2d",
+    "max_unpool3d",
 ]
 
 _NAMES = {dt.int64: "Long", dt.int32: "Int", dt.int16: "Short", dt.int8: "Char", dt.uint8: "Byte", dt.bool_: "Bool"}
@@ -299,33 +300,47 @@ class _AdaptiveAvgPool3d(_AvgPool2d):
     _backward_name = "AdaptiveAvgPool3DBackward0"
 
 
+def _unpool5(t: Tensor, nd: int) -> Tensor:
+    """t ((N, C, *spatial) or unbatched (C, *spatial), nd = 2 or 3 spatial dims) as an
+    (N, C, D, H, W) view; an inserted unit dim takes the stride a contiguous tensor would have."""
+    shape, strides = list(t.shape), list(t.stride())
+    if len(shape) == nd + 1:
+        shape, strides = [1] + shape, [shape[0] * strides[0]] + strides
+    if nd == 2:
+        shape.insert(2, 1)
+        strides.insert(2, shape[3] * strides[2])
+    return t._view(shape, strides)
+
+
 class _MaxUnpool2d(Function):
     _backward_name = "MaxUnpool2DBackward0"
 
     @staticmethod
-    def forward(ctx, x, indices, out_hw):
-        batched = x.dim() == 4
-        x4 = x if batched else x._view((1,) + tuple(x.shape), (0,) + tuple(x.stride()))
-        i4 = indices if batched else indices._view((1,) + tuple(indices.shape), (0,) + tuple(indices.stride()))
-        N, C = x4.shape[:2]
-        y = Tensor._empty((N, C) + tuple(out_hw), x.dtype, x.device)
+    def forward(ctx, x, indices, out_size):
+        nd = len(out_size)
+        y = Tensor._empty(tuple(x.shape[:-nd]) + tuple(out_size), x.dtype, x.device)
         y.zero_()
-        if x.numel():
-            K.max_unpool_fwd(x4, i4, y)
+        if x.numel() and y.numel():
+            K.max_unpool_fwd(_unpool5(x, nd), _unpool5(indices, nd), _unpool5(y, nd))
         ctx.save_for_backward(indices)
-        ctx.x_dtype = x.dtype
-        return y if batched else y._view(y.shape[1:], y.stride()[1:])
+        ctx.x_dtype, ctx.nd = x.dtype, nd
+        return y
 
     @staticmethod
     def backward(ctx, dy):
         (indices,) = ctx.saved_tensors
-        batched = indices.dim() == 4
-        i4 = indices if batched else indices._view((1,) + tuple(indices.shape), (0,) + tuple(indices.stride()))
-        dy4 = dy if batched else dy._view((1,) + tuple(dy.shape), (0,) + tuple(dy.stride()))
-        dx = Tensor._empty(tuple(i4.shape), ctx.x_dtype, dy.device)
-        if dx.numel():
-            K.max_unpool_bwd(dy4, i4, dx)
-        return (dx if batched else dx._view(dx.shape[1:], dx.stride()[1:])), None, None
+        dx = Tensor._empty(tuple(indices.shape), ctx.x_dtype, dy.device)
+        if not dx.numel():
+            pass
+        elif not dy.numel():
+            dx.zero_()
+        else:
+            K.max_unpool_bwd(_unpool5(dy, ctx.nd), _unpool5(indices, ctx.nd), _unpool5(dx, ctx.nd))
+        return dx, None, None
+
+
+class _MaxUnpool3d(_MaxUnpool2d):
+    _backward_name = "MaxUnpool3DBackward0"
 
 
 # ------------------------------------------------------------------------------ max pooling
@@ -620,8 +635,7 @@ def _unpool_output_size(input, kernel_size, stride, padding, output_size):
                for d in range(len(kernel_size))]
     if output_size is None:
         return default
-    output_size = list(output_size)
-    if len(output_size) == len(kernel_size) + 2:
+    if len(output_size) == len(kernel_size) + 2:   # kept as given (torch's message prints it as such)
         output_size = output_size[2:]
     if len(output_size) != len(kernel_size):
         raise ValueError("output_size should be a sequence containing "
@@ -632,6 +646,28 @@ def _unpool_output_size(input, kernel_size, stride, padding, output_size):
         if not lo < output_size[d] < hi:
             raise ValueError(f'invalid output_size "{output_size}" (dim {d} must be between {lo} and {hi})')
     return output_size
+
+
+def _check_unpool_indices(input, indices, output_size):
+    """torch's cpu kernel reports an index outside the output plane (cuda would assert); checking
+    costs one host read. Skipped, as torch does, when the output is empty."""
+    n = 1
+    for v in output_size:
+        n *= v
+    if input.device.type != "cpu" or not indices.numel() or not n:
+        return
+    import numpy as np
+    a = np.asarray(indices.numpy())
+    bad = (a < 0) | (a >= n)
+    if bad.any():
+        raise RuntimeError(f"Found an invalid max index: {int(a[bad].flat[0])} (output volumes are of size "
+                           + "x".join(str(v) for v in output_size))
+
+
+def _check_same_device(input, indices):
+    if input.device != indices.device:
+        raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{input.device} and {indices.device}!")
 
 
 def _max_unpool2d(input, indices, output_size):
@@ -651,19 +687,38 @@ def _max_unpool2d(input, indices, output_size):
         if input.shape[i] <= 0:
             raise RuntimeError("max_unpooling2d_forward_out_cpu(): Expected input to have non-zero size for "
                                f"non-batch dimensions, but got {_sizes(input)} with dimension {i} being empty.")
-    if input.device != indices.device:
-        raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
-                           f"{input.device} and {indices.device}!")
-    oh, ow = (int(v) for v in output_size)
-    if input.device.type == "cpu" and indices.numel():
-        # torch's cpu kernel reports a bad index (cuda would assert); checking costs one host read.
-        import numpy as np
-        a = np.asarray(indices.numpy())
-        bad = (a < 0) | (a >= oh * ow)
-        if bad.any():
-            raise RuntimeError(f"Found an invalid max index: {int(a[bad].flat[0])} (output volumes are of size "
-                               f"{oh}x{ow}")
-    return _MaxUnpool2d.apply(input, indices, (oh, ow))
+    _check_same_device(input, indices)
+    size = tuple(int(v) for v in output_size)
+    _check_unpool_indices(input, indices, size)
+    return _MaxUnpool2d.apply(input, indices, size)
+
+
+def _max_unpool3d(input, indices, output_size, stride, padding):
+    """ATen's max_unpooling3d_shape_check, then the kernel."""
+    if not isinstance(indices, Tensor) or indices.dtype is not dt.int64:
+        raise RuntimeError("elements in indices should be type int64")
+    if input.dim() not in (4, 5):
+        raise RuntimeError("Input to max_unpooling3d should be a 4d or 5d Tensor, but got a tensor with "
+                           f"{input.dim()} dimensions.")
+    for what, v in (("output_size", output_size), ("stride", stride), ("padding", padding)):
+        if len(v) != 3:
+            sep = " " if what == "output_size" else ": "
+            raise RuntimeError(f"There should be exactly three elements (depth, height, width) in {what}, but got"
+                               f"{sep}{len(v)} elements.")
+    if tuple(input.shape) != tuple(indices.shape):
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor ({_sizes(input)}) "
+                           f"but got indices tensor with shape: {_sizes(indices)}")
+    for i in range(1, input.dim()):
+        if input.shape[i] <= 0:
+            raise RuntimeError("max_unpooling3d_forward_out_cpu(): Expected input to have non-zero size for "
+                               f"non-batch dimensions, but got {_sizes(input)} with dimension {i} being empty.")
+    if not all(v > 0 for v in stride):
+        raise RuntimeError("strides should be greater than zero, but got stride: ["
+                           + ", ".join(str(v) for v in stride) + "]")
+    _check_same_device(input, indices)
+    size = tuple(int(v) for v in output_size)
+    _check_unpool_indices(input, indices, size)
+    return _MaxUnpool3d.apply(input, indices, size)
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
@@ -684,3 +739,13 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     padding = _tuple_n(padding, 2)
     size = _unpool_output_size(input, kernel_size, stride, padding, output_size)
     return _max_unpool2d(input, indices, size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool3d: values placed at their (flat D*H*W) indices, zeros elsewhere."""
+    _check_input("max_unpool3d", input)
+    kernel_size = _tuple_n(kernel_size, 3)
+    stride = _tuple_n(stride, 3) if stride is not None else kernel_size
+    padding = _tuple_n(padding, 3)
+    size = _unpool_output_size(input, kernel_size, stride, padding, output_size)
+    return _max_unpool3d(input, indices, size, stride, padding)
