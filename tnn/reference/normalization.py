@@ -6,6 +6,7 @@
     batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5)
     instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-5)
+    local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0)
 
 Forward results are in the input's dtype. Every op normalises x over a set of elements with the
 biased variance, xhat = (x - mean) / sqrt(var + eps) (rms_norm: x / sqrt(mean(x^2) + eps)), then
@@ -22,6 +23,11 @@ With xhat's statistics over the set S of n elements and dxhat = grad * w:
     dx = rstd * (dxhat - mean_S(dxhat) - xhat * mean_S(dxhat * xhat))     (rms: no mean_S(dxhat) term)
     dw = sum over everything but the channel of grad * xhat,   db = sum of grad.
 Eval-mode batch_norm (fixed statistics): dx = grad * w * rstd.
+
+local_response_norm (torch's definition, channels c of (N, C, *)): with the window
+W(c) = [c - size//2, c + (size-1)//2] clipped to [0, C) (zero padding) and
+D_c = k + alpha/size * sum_{j in W(c)} x_j^2,  y_c = x_c * D_c^-beta; its backward
+(-> (d input,)) is dx_j = g_j D_j^-beta - 2 beta alpha/size x_j * sum_{c : j in W(c)} g_c x_c D_c^(-beta-1).
 """
 from __future__ import annotations
 
@@ -30,7 +36,8 @@ import numpy as np
 from ._util import finalize
 
 __all__ = ["layer_norm", "layer_norm_backward", "rms_norm", "rms_norm_backward", "group_norm",
-           "group_norm_backward", "batch_norm", "batch_norm_backward", "instance_norm", "instance_norm_backward"]
+           "group_norm_backward", "batch_norm", "batch_norm_backward", "instance_norm", "instance_norm_backward",
+           "local_response_norm", "local_response_norm_backward"]
 
 
 def _f64(a):
@@ -209,6 +216,45 @@ def instance_norm_backward(grad_output, input, running_mean=None, running_var=No
     dw = None if weight is None else (g * xhat).sum((0,) + red)
     db = None if bias is None else g.sum((0,) + red)
     return dx, None, None, dw, db
+
+
+
+# ------------------------------------------------------------------------ local_response_norm
+def _lrn_denominator(x, size, alpha, k):
+    """D[:, c] = k + alpha/size * sum of x[:, j]^2 over j in c's (clipped) channel window."""
+    C = x.shape[1]
+    d = np.empty_like(x)
+    for c in range(C):
+        lo, hi = max(c - size // 2, 0), min(c + (size - 1) // 2, C - 1)
+        s = np.zeros_like(x[:, c])
+        for j in range(lo, hi + 1):
+            s = s + x[:, j] * x[:, j]
+        d[:, c] = k + alpha / size * s
+    return d
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    x = _f64(input)
+    if x.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {x.ndim} dimensions)")
+    if x.size == 0:
+        return _out(x, input)
+    return _out(x / _lrn_denominator(x, size, alpha, k) ** beta, input)
+
+
+def local_response_norm_backward(grad_output, input, size, alpha=1e-4, beta=0.75, k=1.0):
+    x = _f64(input)
+    g = _f64(grad_output).reshape(x.shape)
+    if x.size == 0:
+        return (np.zeros_like(x),)
+    C = x.shape[1]
+    d = _lrn_denominator(x, size, alpha, k)
+    dx = g * d ** -beta
+    for j in range(C):
+        # the channels c whose window holds j: c - size//2 <= j <= c + (size-1)//2
+        for c in range(max(j - (size - 1) // 2, 0), min(j + size // 2, C - 1) + 1):
+            dx[:, j] += -2.0 * beta * alpha / size * x[:, j] * g[:, c] * x[:, c] * d[:, c] ** (-beta - 1)
+    return (dx,)
 
 
 finalize(globals(), __all__)

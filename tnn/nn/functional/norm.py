@@ -1,5 +1,6 @@
 """layer_norm, rms_norm, group_norm, batch_norm and instance_norm: torch.nn.functional's
-signatures over tnn/kernels/norm.py.
+signatures over tnn/kernels/norm.py; local_response_norm composed from tnn's differentiable ops
+(square, pad, avg_pool, pow, div) exactly as torch's Python implementation is.
 
 Each op is one Function whose forward runs the fused normalise + affine kernels and saves the input,
 the weight and the fp32 (fp64 for fp64 inputs) mean / rstd; backward computes dx, dweight and dbias
@@ -19,7 +20,7 @@ from ...runtime import dtypes as dt
 from ...shape import coalesce, contiguous_strides
 from ...tensor import Tensor
 
-__all__ = ["layer_norm", "rms_norm", "group_norm", "batch_norm", "instance_norm"]
+__all__ = ["layer_norm", "rms_norm", "group_norm", "batch_norm", "instance_norm", "local_response_norm"]
 
 _NAMES = {dt.int64: "Long", dt.int32: "Int", dt.int16: "Short", dt.int8: "Char", dt.uint8: "Byte", dt.bool_: "Bool"}
 
@@ -293,3 +294,29 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                                momentum, eps)
     return _apply_set_norm(_BatchNorm, input, weight, bias, running_mean, running_var, "group", C, True,
                            momentum, eps)
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """x / (k + alpha * mean over a window of ``size`` neighbouring channels of x^2) ** beta, on
+    (N, C, *) inputs; the window is zero-padded (size // 2 before, (size - 1) // 2 after) and
+    always divided by ``size``. Composed as torch composes it (so are its gradients)."""
+    from .padding import pad
+    from .pooling import avg_pool2d, avg_pool3d
+    dim = input.dim()
+    if dim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {dim} dimensions)")
+    if input.numel() == 0:
+        return input
+    div = input.mul(input)
+    if dim == 3:
+        div = div.unsqueeze(1)                                      # (N, 1, C, L)
+        div = pad(div, (0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool2d(div, (size, 1), stride=1).squeeze(1)      # (N, C, L)
+    else:
+        sizes = input.size()
+        div = div.reshape(sizes[0], 1, sizes[1], sizes[2], -1)      # (N, 1, C, D, rest); torch: view
+        div = pad(div, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool3d(div, (size, 1, 1), stride=1).squeeze(1)   # (N, C, D, rest)
+        div = div.reshape(sizes)
+    div = div.mul(alpha).add(k).pow(beta)
+    return input / div

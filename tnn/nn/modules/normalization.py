@@ -1,5 +1,6 @@
-"""torch.nn.modules.normalization: LayerNorm, RMSNorm, GroupNorm -- torch's constructors,
-initialisation (weight ones, bias zeros) and reprs, over F.layer_norm / rms_norm / group_norm.
+"""torch.nn.modules.normalization: LayerNorm, RMSNorm, GroupNorm, LocalResponseNorm -- torch's
+constructors, initialisation (weight ones, bias zeros) and reprs, over F.layer_norm / rms_norm /
+group_norm / local_response_norm.
 (BatchNorm lives in batchnorm.py, InstanceNorm in instancenorm.py, as in torch.)"""
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["LayerNorm", "RMSNorm", "GroupNorm"]
+__all__ = ["LayerNorm", "RMSNorm", "GroupNorm", "LocalResponseNorm"]
 
 
 class LayerNorm(Module):
@@ -120,3 +121,22 @@ class RMSNorm(Module):
 
     def extra_repr(self) -> str:
         return "{normalized_shape}, eps={eps}, elementwise_affine={elementwise_affine}".format(**self.__dict__)
+
+
+class LocalResponseNorm(Module):
+    """Local response normalisation across channels (F.local_response_norm): (N, C, *) in and out."""
+
+    __constants__ = ["size", "alpha", "beta", "k"]
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input):
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return "{size}, alpha={alpha}, beta={beta}, k={k}".format(**self.__dict__)
