@@ -9,7 +9,7 @@ import importlib
 
 from .harness import Harness
 
-FAMILIES = ("copy", "matmul", "launch_overhead", "elementwise", "reduce", "cross_entropy", "softmax", "activation", "linear", "dropout", "embedding", "norm", "conv", "pool", "vision", "optim")
+FAMILIES = ("copy", "matmul", "launch_overhead", "elementwise", "reduce", "cross_entropy", "softmax", "activation", "linear", "dropout", "embedding", "norm", "conv", "pool", "vision", "optim", "margin_loss")
 
 
 def main(argv=None):

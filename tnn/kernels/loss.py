@@ -1,5 +1,5 @@
 """Pointwise losses (mse, l1, smooth_l1, huber, binary cross-entropy with and without logits,
-kl_div), fused forward + reduction and backward; the final deterministic sum every loss uses; and
+kl_div, soft_margin), fused forward + reduction and backward; the final deterministic sum every loss uses; and
 one_hot.
 
 The pointwise kernels see every operand as strided over the broadcast shape ``sizes`` (stride 0
@@ -16,7 +16,7 @@ from .creation import float_bits
 from .launch import cdiv, elementwise_config, jit, launch
 from .helpers import f64_from_bits, strided_offsets
 
-MSE, L1, SMOOTH_L1, HUBER, BCE, BCE_LOGITS, KL_DIV, KL_DIV_LOG_TARGET = range(8)
+MSE, L1, SMOOTH_L1, HUBER, BCE, BCE_LOGITS, KL_DIV, KL_DIV_LOG_TARGET, SOFT_MARGIN = range(9)
 _DIVIDE_NONE, _DIVIDE_BY_PTR, _DIVIDE_BY_CONST = 0, 1, 2
 
 
@@ -58,8 +58,10 @@ def _pointwise_loss(x, y, w, pw, p, LOSS: tl.constexpr):
         v = ((1 - y) * x + (1 + (pw - 1) * y) * _softplus_neg(x)) * w
     elif LOSS == 6:    # KL_DIV: xlogy(y, y) - y x
         v = tl.where(y == 0, 0, y * tl.log(y)) - y * x
-    else:              # KL_DIV_LOG_TARGET: exp(y) (y - x)
+    elif LOSS == 7:    # KL_DIV_LOG_TARGET: exp(y) (y - x)
         v = tl.exp(y) * (y - x)
+    else:              # SOFT_MARGIN: log(1 + exp(-y x)), stable
+        v = _softplus_neg(y * x)
     return v
 
 
@@ -91,10 +93,15 @@ def _pointwise_grads(x, y, w, pw, p, LOSS: tl.constexpr):
     elif LOSS == 6:
         dx = -y
         dy = tl.where(y == 0, 0, tl.log(y)) + y / y - x
-    else:
+    elif LOSS == 7:
         e = tl.exp(y)
         dx = -e
         dy = e * (y - x + 1)
+    else:              # SOFT_MARGIN: d/dx = -y sigmoid(-y x), d/dy = -x sigmoid(-y x)
+        s = y * x
+        sig = tl.where(s >= 0, tl.exp(-s) / (1 + tl.exp(-s)), 1 / (1 + tl.exp(s)))
+        dx = -y * sig
+        dy = -x * sig
     return dx, dy
 
 

@@ -13,6 +13,11 @@ __all__ = [
     "cosine_similarity", "cosine_similarity_backward", "pairwise_distance", "pairwise_distance_backward",
     "normalize", "normalize_backward", "one_hot", "cosine_embedding_loss", "cosine_embedding_loss_backward",
     "margin_ranking_loss", "margin_ranking_loss_backward", "triplet_margin_loss", "triplet_margin_loss_backward",
+    "poisson_nll_loss", "poisson_nll_loss_backward", "gaussian_nll_loss", "gaussian_nll_loss_backward",
+    "hinge_embedding_loss", "hinge_embedding_loss_backward", "soft_margin_loss", "soft_margin_loss_backward",
+    "multilabel_soft_margin_loss", "multilabel_soft_margin_loss_backward", "multi_margin_loss",
+    "multi_margin_loss_backward", "multilabel_margin_loss", "multilabel_margin_loss_backward",
+    "triplet_margin_with_distance_loss", "triplet_margin_with_distance_loss_backward",
 ]
 
 
@@ -476,4 +481,252 @@ def triplet_margin_loss_backward(grad_output, anchor, positive, negative, margin
         gp2, gn2 = pairwise_distance_backward(-g * (1 - w_an), positive, negative, p, eps)
         gp, gn = gp + gp2, gn + gn2
     ga2, gn3 = pairwise_distance_backward(-g * w_an, anchor, negative, p, eps)
+    return ga + ga2, gp, gn + gn3
+
+
+# ---------------------------------------------------------------- likelihood losses
+def poisson_nll_loss(input, target, log_input=True, full=False, eps=1e-8, reduction="mean"):
+    x, t = np.broadcast_arrays(_f(input), _f(target))
+    loss = np.zeros(x.shape)
+    with np.errstate(all="ignore"):
+        for i in np.ndindex(x.shape):
+            v = np.exp(x[i]) - t[i] * x[i] if log_input else x[i] - t[i] * np.log(x[i] + eps)
+            if full and t[i] > 1:
+                v += t[i] * np.log(t[i]) - t[i] + 0.5 * np.log(2 * np.pi * t[i])
+            loss[i] = v
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss_backward(grad_output, input, target, log_input=True, full=False, eps=1e-8, reduction="mean"):
+    """(d input, d target); the Stirling term contributes log(t) + 1 / (2 t) where t > 1, else 0."""
+    x, t = np.broadcast_arrays(_f(input), _f(target))
+    g = _reduce_grad(grad_output, x.shape, reduction)
+    dx, dt = np.zeros(x.shape), np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        if log_input:
+            dx[i], dt[i] = np.exp(x[i]) - t[i], -x[i]
+        else:
+            dx[i], dt[i] = 1 - t[i] / (x[i] + eps), -np.log(x[i] + eps)
+        if full and t[i] > 1:
+            dt[i] += np.log(t[i]) + 0.5 / t[i]
+    return _sum_to(g * dx, np.shape(input)), _sum_to(g * dt, np.shape(target))
+
+
+def _gaussian_var(input, var):
+    """var as torch broadcasts it: a float fills input's shape, a var one dim short gets a
+    trailing 1."""
+    if not isinstance(var, np.ndarray):
+        return np.full(np.shape(input), float(var))
+    v = _f(var)
+    if v.shape != np.shape(input) and v.shape == np.shape(input)[:-1]:
+        v = v[..., None]
+    return v
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    x, t, v = np.broadcast_arrays(_f(input), _f(target), _gaussian_var(input, var))
+    loss = np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        vc = max(v[i], eps)
+        loss[i] = 0.5 * (np.log(vc) + (x[i] - t[i]) ** 2 / vc)
+        if full:
+            loss[i] += 0.5 * np.log(2 * np.pi)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss_backward(grad_output, input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """(d input, d target, d var); d var is the derivative at the clamped variance, passed through
+    the clamp unchanged (torch clamps without autograd); None for a float var."""
+    vb = _gaussian_var(input, var)
+    x, t, v = np.broadcast_arrays(_f(input), _f(target), vb)
+    g = _reduce_grad(grad_output, x.shape, reduction)
+    dx, dv = np.zeros(x.shape), np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        vc = max(v[i], eps)
+        dx[i] = (x[i] - t[i]) / vc
+        dv[i] = 0.5 * (1 / vc - (x[i] - t[i]) ** 2 / vc ** 2)
+    dvar = None
+    if isinstance(var, np.ndarray):
+        dvar = _sum_to(g * dv, vb.shape).reshape(np.shape(var))
+    return _sum_to(g * dx, np.shape(input)), _sum_to(-g * dx, np.shape(target)), dvar
+
+
+# ---------------------------------------------------------------- hinge / soft margin losses
+def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
+    x, y = np.broadcast_arrays(_f(input), _f(target))
+    loss = np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        loss[i] = (max(0.0, margin - x[i]) if y[i] != 1 else 0.0) + (x[i] if y[i] != -1 else 0.0)
+    return _reduce(loss, reduction)
+
+
+def hinge_embedding_loss_backward(grad_output, input, target, margin=1.0, reduction="mean"):
+    """(d input, None): -1 where target != 1 and margin - x >= 0 (clamp passes its boundary),
+    +1 where target != -1."""
+    x, y = np.broadcast_arrays(_f(input), _f(target))
+    g = _reduce_grad(grad_output, x.shape, reduction)
+    dx = np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        dx[i] = (-1.0 if y[i] != 1 and margin - x[i] >= 0 else 0.0) + (1.0 if y[i] != -1 else 0.0)
+    return _sum_to(g * dx, np.shape(input)), None
+
+
+def soft_margin_loss(input, target, reduction="mean"):
+    x, y = np.broadcast_arrays(_f(input), _f(target))
+    return _reduce(np.logaddexp(0.0, -y * x), reduction)
+
+
+def soft_margin_loss_backward(grad_output, input, target, reduction="mean"):
+    """(d input, None): -y sigmoid(-y x)."""
+    x, y = np.broadcast_arrays(_f(input), _f(target))
+    with np.errstate(all="ignore"):
+        g = _reduce_grad(grad_output, x.shape, reduction)
+        return _sum_to(g * -y / (1 + np.exp(y * x)), np.shape(input)), None
+
+
+def _logsigmoid(x):
+    return -np.logaddexp(0.0, -x)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, reduction="mean"):
+    x, y = np.broadcast_arrays(_f(input), _f(target))
+    v = -(y * _logsigmoid(x) + (1 - y) * _logsigmoid(-x))
+    if weight is not None:
+        v = v * _f(weight)
+    return _reduce(v.sum(axis=-1) / np.shape(input)[-1], reduction)
+
+
+def multilabel_soft_margin_loss_backward(grad_output, input, target, weight=None, reduction="mean"):
+    """(d input, d target, d weight (None without one)): per element (sigmoid(x) - y) w / C,
+    -x w / C and the unweighted loss / C, times the gradient reaching its row."""
+    x, y = np.broadcast_arrays(_f(input), _f(target))
+    C = np.shape(input)[-1]
+    v = -(y * _logsigmoid(x) + (1 - y) * _logsigmoid(-x))
+    shape = np.broadcast_shapes(x.shape, np.shape(weight)) if weight is not None else x.shape
+    w = np.broadcast_to(_f(weight), shape) if weight is not None else np.ones(shape)
+    g = np.expand_dims(_reduce_grad(grad_output, shape[:-1], reduction), -1) / C
+    dx = g * (1 / (1 + np.exp(-x)) - y) * w
+    dt = g * -x * w
+    dw = _sum_to(g * v, np.shape(weight)) if weight is not None else None
+    return _sum_to(dx, np.shape(input)), _sum_to(dt, np.shape(target)), dw
+
+
+# ---------------------------------------------------------------- multi-class margin losses
+def _margin_rows(input):
+    x = _f(input)
+    return x.reshape(1, -1) if x.ndim <= 1 else x
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="mean"):
+    x = _margin_rows(input)
+    t = np.asarray(target).reshape(-1)
+    N, C = x.shape
+    w = np.ones(C) if weight is None else _f(weight).reshape(-1)
+    loss = np.zeros(N)
+    for n in range(N):
+        y = t[n]
+        for c in range(C):
+            z = margin - x[n, y] + x[n, c]
+            if c != y and z > 0:
+                loss[n] += w[y] * z ** p
+        loss[n] /= C
+    if reduction == "none":
+        return loss.reshape(np.shape(target))
+    return _reduce(loss, reduction)
+
+
+def multi_margin_loss_backward(grad_output, input, target, p=1, margin=1.0, weight=None, reduction="mean"):
+    """(d input, None, None)."""
+    x = _margin_rows(input)
+    t = np.asarray(target).reshape(-1)
+    N, C = x.shape
+    w = np.ones(C) if weight is None else _f(weight).reshape(-1)
+    g = _reduce_grad(grad_output, np.shape(target), reduction).reshape(-1)
+    dx = np.zeros((N, C))
+    for n in range(N):
+        y = t[n]
+        for c in range(C):
+            z = margin - x[n, y] + x[n, c]
+            if c != y and z > 0:
+                h = g[n] * w[y] * (1.0 if p == 1 else 2 * z) / C
+                dx[n, c] += h
+                dx[n, y] -= h
+    return dx.reshape(np.shape(input)), None, None
+
+
+def _label_sets(t_row):
+    """The row's targets: the entries before the first negative one."""
+    out = []
+    for j in t_row:
+        if j < 0:
+            break
+        out.append(int(j))
+    return out
+
+
+def multilabel_margin_loss(input, target, reduction="mean"):
+    x = _margin_rows(input)
+    t = np.asarray(target).reshape(x.shape)
+    N, C = x.shape
+    loss = np.zeros(N)
+    for n in range(N):
+        labels = _label_sets(t[n])
+        for j in labels:
+            for c in range(C):
+                if c not in labels:
+                    loss[n] += max(0.0, 1 - x[n, j] + x[n, c])
+        loss[n] /= C
+    if reduction == "none":
+        return loss.reshape(() if np.ndim(target) <= 1 else (N,))
+    return _reduce(loss, reduction)
+
+
+def multilabel_margin_loss_backward(grad_output, input, target, reduction="mean"):
+    """(d input, None)."""
+    x = _margin_rows(input)
+    t = np.asarray(target).reshape(x.shape)
+    N, C = x.shape
+    go = _f(grad_output)
+    g = go.reshape(N) if reduction == "none" else np.full(N, go / (N if reduction == "mean" else 1))
+    dx = np.zeros((N, C))
+    for n in range(N):
+        labels = _label_sets(t[n])
+        for j in labels:
+            for c in range(C):
+                if c not in labels and 1 - x[n, j] + x[n, c] > 0:
+                    dx[n, c] += g[n] / C
+                    dx[n, j] -= g[n] / C
+    return dx.reshape(np.shape(input)), None
+
+
+# ---------------------------------------------------------------- triplet loss with a distance
+def triplet_margin_with_distance_loss(anchor, positive, negative, distance_function=None, margin=1.0, swap=False,
+                                      reduction="mean"):
+    """``distance_function``: a NumPy function of two arrays (None: pairwise_distance)."""
+    d = distance_function if distance_function is not None else pairwise_distance
+    d_pos, d_neg = d(anchor, positive), d(anchor, negative)
+    if swap:
+        d_neg = np.minimum(d_neg, d(positive, negative))
+    return _reduce(np.maximum(0.0, margin + d_pos - d_neg), reduction)
+
+
+def triplet_margin_with_distance_loss_backward(grad_output, anchor, positive, negative, distance_function=None,
+                                               margin=1.0, swap=False, reduction="mean"):
+    """(d anchor, d positive, d negative). A custom ``distance_function`` must carry its VJP as a
+    ``backward(g, a, b) -> (da, db)`` attribute; the clamp passes where its argument is >= 0 (its
+    boundary included, as torch's clamp_min), the minimum splits ties evenly."""
+    d = distance_function if distance_function is not None else pairwise_distance
+    db = distance_function.backward if distance_function is not None else pairwise_distance_backward
+    d_pos, d_an = d(anchor, positive), d(anchor, negative)
+    v = margin + d_pos - (np.minimum(d_an, d(positive, negative)) if swap else d_an)
+    g = _reduce_grad(grad_output, np.shape(v), reduction) * (v >= 0)
+    ga, gp = db(g, anchor, positive)
+    gn = np.zeros(np.shape(negative))
+    w_an = np.ones(np.shape(v))
+    if swap:
+        d_pn = d(positive, negative)
+        w_an = np.where(d_an < d_pn, 1.0, np.where(d_an == d_pn, 0.5, 0.0))
+        gp2, gn2 = db(-g * (1 - w_an), positive, negative)
+        gp, gn = gp + gp2, gn + gn2
+    ga2, gn3 = db(-g * w_an, anchor, negative)
     return ga + ga2, gp, gn + gn3

@@ -1,12 +1,15 @@
-"""Loss functions and distances of torch.nn.functional, over tnn/kernels/cross_entropy.py and
-tnn/kernels/loss.py.
+"""Loss functions and distances of torch.nn.functional, over tnn/kernels/cross_entropy.py,
+tnn/kernels/loss.py and tnn/kernels/margin_loss.py.
 
 cross_entropy is one fused kernel per row block (online log-sum-exp + NLL); when the input
 requires grad the same pass writes d loss / d logits, so backward only scales it by grad_output.
-nll_loss, mse/l1/smooth_l1/huber, binary_cross_entropy(_with_logits) and kl_div are fused
-pointwise kernels with their reductions. cosine_similarity, pairwise_distance and normalize are
+nll_loss, mse/l1/smooth_l1/huber, binary_cross_entropy(_with_logits), kl_div and soft_margin_loss
+are fused pointwise kernels with their reductions; multi_margin_loss and multilabel_margin_loss
+are row kernels (BLOCK_M rows per program). cosine_similarity, pairwise_distance and normalize are
 Functions whose forward and backward are written with tnn's tensor ops (a dedicated kernel buys
-nothing there); one_hot is a small kernel.
+nothing there); one_hot is a small kernel. The losses torch itself composes in Python/ATen
+(poisson/gaussian NLL, hinge embedding, multilabel soft margin, the triplet and embedding losses)
+are composed here the same way, so autograd gives their gradients.
 
 Every argument check raises torch's error before any launch."""
 from __future__ import annotations
@@ -27,7 +30,9 @@ from ...tensor import Tensor
 __all__ = [
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "kl_div", "cosine_similarity", "pairwise_distance", "normalize", "one_hot",
-    "cosine_embedding_loss", "margin_ranking_loss", "triplet_margin_loss",
+    "cosine_embedding_loss", "margin_ranking_loss", "triplet_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
+    "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss",
+    "multilabel_margin_loss", "triplet_margin_with_distance_loss",
 ]
 
 _TORCH_NAMES = {
@@ -654,3 +659,297 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
         dist_neg = _ops().elementwise.minimum(dist_neg, dist_swap)
     output = (margin + dist_pos - dist_neg).clamp_min(0)
     return _apply_loss_reduction(output, reduction)
+
+
+# ------------------------------------------------------------------------------ likelihood losses
+# Composed of differentiable tnn ops as torch composes them (ATen's poisson_nll_loss, Python's
+# gaussian_nll_loss), in float32 for fp16/bf16 inputs (_up) and cast back at the end.
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    """exp(input) - target * input (log_input), else input - target * log(input + eps); with
+    ``full``, plus Stirling's target * log(target) - target + 0.5 log(2 pi target) where target > 1."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_tensor(input, "input", "poisson_nll_loss")
+    _check_tensor(target, "target", "poisson_nll_loss")
+    broadcast_shapes(input.shape, target.shape)
+    out_dtype = dt.promote_types(input.dtype, target.dtype)
+    if not out_dtype.is_floating_point:
+        _check_float(input, "exp")
+    x, t = _up(input.to(out_dtype), target.to(out_dtype))
+    if log_input:
+        loss = x.exp() - t * x
+    else:
+        loss = x - t * (x + eps).log()
+    if full:
+        stirling = t * t.log() - t + 0.5 * (2 * math.pi * t).log()
+        loss = loss + stirling.masked_fill(t <= 1, 0)
+    return _apply_loss_reduction(loss, reduction).to(out_dtype)
+
+
+def _var_shape_ok(in_shape, var_shape) -> bool:
+    """torch's homoscedastic case: same rank, and the sizes of var where they differ from the
+    input's add up to 1 (one dim of size 1, e.g. var (4, 1, 32, 32) for input (4, 3, 32, 32))."""
+    return len(in_shape) == len(var_shape) and sum(v for i, v in zip(in_shape, var_shape) if i != v) == 1
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """0.5 (log(max(var, eps)) + (input - target)^2 / max(var, eps)) (+ 0.5 log(2 pi) with full).
+    As torch, the clamp is applied without autograd: d loss / d var is taken at the clamped value
+    and passed to var unchanged. var is input-shaped, input-shaped but for one size-1 dim, input's
+    shape without the last dim, or a float."""
+    _check_tensor(input, "input", "gaussian_nll_loss")
+    _check_tensor(target, "target", "gaussian_nll_loss")
+    if isinstance(var, (int, float)) and not isinstance(var, bool):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        from ...ops.creation import full_like
+        var = full_like(input, float(var))
+    else:
+        _check_tensor(var, "var", "gaussian_nll_loss")
+        if var.numel() and bool(np.any(np.asarray(var.detach().numpy()) < 0)):
+            raise ValueError("var has negative entry/entries")
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not _var_shape_ok(tuple(input.shape), tuple(var.shape)):
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    out_dtype = dt.promote_types(dt.promote_types(input.dtype, target.dtype), var.dtype)
+    x, t, v = _up(input, target, var)
+    v = v.clone()
+    from ...autograd.grad_mode import no_grad
+    with no_grad():
+        v.clamp_(min=eps)
+    loss = 0.5 * (v.log() + (x - t) ** 2 / v)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _apply_loss_reduction(loss, reduction).to(out_dtype)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    """where(target != 1, max(0, margin - input), 0) + where(target != -1, input, 0), as ATen."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_tensor(input, "input", "hinge_embedding_loss")
+    _check_tensor(target, "target", "hinge_embedding_loss")
+    where = _ops().elementwise.where
+    margin_clamp = (margin - input).clamp_min(0)
+    output = where(target != 1, margin_clamp, 0.0) + where(target != -1, input, 0.0)
+    return _apply_loss_reduction(output, reduction)
+
+
+def _not_differentiable(t, arg: str, fn: str):
+    """torch's check_no_requires_grad for an argument its derivative formula leaves out."""
+    if t is not None and t.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"The function '{fn}' is not differentiable with respect to argument '{arg}'. "
+                           "This input cannot have requires_grad True.")
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + exp(-target * input)) (in the overflow-free form), one fused kernel with its
+    reduction; target broadcasts to input's shape and gets no gradient, as torch."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_tensor(input, "input", "soft_margin_loss")
+    _check_tensor(target, "target", "soft_margin_loss")
+    shape = broadcast_shapes(input.shape, target.shape)
+    if tuple(shape) != tuple(input.shape):
+        raise RuntimeError(f"output with shape {_sizes(input.shape)} doesn't match the broadcast shape "
+                           f"{_sizes(shape)}")
+    _check_float(input, "exp")
+    _not_differentiable(target, "target", "soft_margin_loss")
+    if target.dtype is not input.dtype:
+        target = target.to(input.dtype)
+    return _pointwise("soft_margin_loss", "exp", _kl.SOFT_MARGIN, "SoftMarginLossBackward0", input, target,
+                      reduction, size_warning=False)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """-(target * logsigmoid(input) + (1 - target) * logsigmoid(-input)) [* weight], averaged over
+    the last (class) dim, then reduced over the rest -- torch's composition."""
+    if size_average is not None or reduce is not None:
+        reduction = _reduction(size_average, reduce, reduction)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    _check_tensor(input, "input", "multilabel_soft_margin_loss")
+    _check_tensor(target, "target", "multilabel_soft_margin_loss")
+    if weight is not None:
+        _check_tensor(weight, "weight", "multilabel_soft_margin_loss")
+    if input.dim() < 1:
+        raise IndexError("Dimension specified as -1 but tensor has no dimensions")
+    from .activation import logsigmoid
+    out_dtype = dt.promote_types(input.dtype, target.dtype)
+    x, t = _up(input, target)
+    loss = -(t * logsigmoid(x) + (1 - t) * logsigmoid(-x))
+    if weight is not None:
+        (w,) = _up(weight)
+        loss = loss * w
+        out_dtype = dt.promote_types(out_dtype, weight.dtype)
+    class_dim = input.dim() - 1
+    C = input.shape[class_dim]
+    loss = loss.sum(class_dim) / C
+    return _apply_loss_reduction(loss, reduction).to(out_dtype)
+
+
+# ------------------------------------------------------------------------------ multi-class margin losses
+def _as_rows(input: Tensor):
+    """(N, C, (stride_n, stride_c)) of a 0-d / 1-d / 2-d input read as rows of classes."""
+    if input.dim() == 0:
+        return 1, 1, (0, 0)
+    if input.dim() == 1:
+        return 1, input.shape[0], (0, input.stride(0))
+    return input.shape[0], input.shape[1], (input.stride(0), input.stride(1))
+
+
+def _check_nonempty_rows(input: Tensor):
+    nd = input.dim()
+    if not ((nd == 2 and input.shape[1] != 0) or (nd == 1 and input.shape[0] != 0) or nd == 0):
+        raise RuntimeError("Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{_sizes(input.shape)}")
+
+
+def _check_long(target: Tensor):
+    if target.dtype is not dt.int64:
+        raise RuntimeError(f"expected scalar type Long but found {_TORCH_NAMES[target.dtype]}")
+
+
+class _MultiMarginLoss(Function):
+    _backward_name = "MultiMarginLossBackward0"
+
+    @staticmethod
+    def forward(ctx, input, target, weight, p, margin, reduction):
+        from ...kernels import margin_loss as _mk
+        N, C, xs = _as_rows(input)
+        ts = target.stride(0) if target.dim() else 0
+        ws = weight.stride(0) if weight is not None and weight.dim() else 0
+        out = _mk.multi_margin_fwd(input, xs, target, ts, weight, ws, N, C, p=p, margin=margin,
+                                   reduction=reduction)
+        ctx.save_for_backward(input, target, weight)
+        ctx.meta = (p, margin, reduction)
+        if reduction == "none" and target.dim() == 0:
+            out = out.reshape(())
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        from ...kernels import margin_loss as _mk
+        input, target, weight = ctx.saved_tensors
+        p, margin, reduction = ctx.meta
+        N, C, xs = _as_rows(input)
+        ts = target.stride(0) if target.dim() else 0
+        ws = weight.stride(0) if weight is not None and weight.dim() else 0
+        go_stride = grad.stride(0) if grad.dim() else 0
+        scale = 1.0 / (N * C) if reduction == "mean" else 1.0 / C
+        dx = _mk.multi_margin_bwd(grad, go_stride, input, xs, target, ts, weight, ws, N, C, p=p, margin=margin,
+                                  scale=scale)
+        return dx.reshape(input.shape), None, None, None, None, None
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean"):
+    """Per row n with target y: sum_{c != y} w[y] max(0, margin - x[y] + x[c])^p / C (p = 1 or 2);
+    input (N, C), (C,) or (); target (N,) / () int64 class indices. Fused Triton kernels."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_tensor(input, "input", "multi_margin_loss")
+    _check_tensor(target, "target", "multi_margin_loss")
+    if p != 1 and p != 2:
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None:
+        _check_tensor(weight, "weight", "multi_margin_loss")
+        if weight.dim() != 1:
+            raise ValueError("weight must be one-dimensional")
+    _check_nonempty_rows(input)
+    N, C, _ = _as_rows(input)
+    if not (target.dim() <= 1 and target.numel() == N):
+        raise RuntimeError(f"inconsistent target size, expected {N} but got {_sizes(target.shape)}")
+    if weight is not None and not (weight.dim() <= 1 and weight.numel() == C):
+        raise RuntimeError(f"inconsistent weight size, expected {C} but got {_sizes(weight.shape)}")
+    _check_float(input, "multi_margin_loss")
+    _check_long(target)
+    if weight is not None and weight.dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type {_TORCH_NAMES[input.dtype]} but found "
+                           f"{_TORCH_NAMES[weight.dtype]}")
+    if target.numel():
+        t = np.asarray(target.numpy()).reshape(-1)
+        if t.min() < 0 or t.max() >= C:
+            raise RuntimeError("target out of range")
+    _not_differentiable(weight, "weight", "multi_margin_loss")
+    return _MultiMarginLoss.apply(input, target, weight, int(p), float(margin), reduction)
+
+
+class _MultilabelMarginLoss(Function):
+    _backward_name = "MultilabelMarginLossBackward0"
+
+    @staticmethod
+    def forward(ctx, input, target, reduction):
+        from ...kernels import margin_loss as _mk
+        N, C, xs = _as_rows(input)
+        ts = _as_rows(target)[2]
+        out, is_t = _mk.multilabel_margin_fwd(input, xs, target, ts, N, C, reduction=reduction)
+        ctx.save_for_backward(input, target, is_t)
+        ctx.meta = reduction
+        if reduction == "none" and target.dim() <= 1:
+            out = out.reshape(())
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        from ...kernels import margin_loss as _mk
+        input, target, is_t = ctx.saved_tensors
+        reduction = ctx.meta
+        N, C, xs = _as_rows(input)
+        ts = _as_rows(target)[2]
+        go_stride = grad.stride(0) if grad.dim() else 0
+        scale = 1.0 / (N * C) if reduction == "mean" else 1.0 / C
+        dx = _mk.multilabel_margin_bwd(grad, go_stride, input, xs, target, ts, is_t, N, C, scale=scale)
+        return dx.reshape(input.shape), None, None
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Per row: sum over the row's targets j (the class indices before the first -1) and the
+    non-target classes c of max(0, 1 - x[j] + x[c]), / C. input (N, C), (C,) or (); target int64
+    of input's shape. Fused Triton kernels."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_tensor(input, "input", "multilabel_margin_loss")
+    _check_tensor(target, "target", "multilabel_margin_loss")
+    _check_nonempty_rows(input)
+    N, C, _ = _as_rows(input)
+    if input.dim() <= 1:
+        ok = target.dim() <= 1 and target.numel() == C
+    else:
+        ok = target.dim() == 2 and tuple(target.shape) == (N, C)
+    if not ok:
+        raise RuntimeError(f"inconsistent target size: {_sizes(target.shape)} for input of size: "
+                           f"{_sizes(input.shape)}")
+    _check_float(input, "multilabel_margin_loss_forward_out_frame")
+    _check_long(target)
+    if target.numel():
+        t = np.asarray(target.numpy())
+        if t.min() < -1 or t.max() >= C:
+            raise RuntimeError("argument #2 'target' is out of range")
+    return _MultilabelMarginLoss.apply(input, target, reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
+                                      swap=False, reduction="mean"):
+    """max(0, margin + d(a, p) - d(a, n)) with any differentiable ``distance_function``
+    (default pairwise_distance); ``swap`` uses min(d(a, n), d(p, n)). torch's composition."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {margin} "
+                         "instead")
+    for name, x in (("anchor", anchor), ("positive", positive), ("negative", negative)):
+        _check_tensor(x, name, "triplet_margin_with_distance_loss")
+    a_dim, p_dim, n_dim = anchor.dim(), positive.dim(), negative.dim()
+    if not (a_dim == p_dim and p_dim == n_dim):
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {a_dim}D, positive {p_dim}D, and negative {n_dim}D inputs")
+    if distance_function is None:
+        distance_function = pairwise_distance
+    dist_pos = distance_function(anchor, positive)
+    dist_neg = distance_function(anchor, negative)
+    if swap:
+        dist_swap = distance_function(positive, negative)
+        dist_neg = _ops().elementwise.minimum(dist_neg, dist_swap)
+    loss = (margin + dist_pos - dist_neg).clamp_min(0)
+    return _apply_loss_reduction(loss, reduction)
