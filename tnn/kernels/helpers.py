@@ -20,6 +20,24 @@ def strided_offsets(idx, sizes, strides, RANK: tl.constexpr):
 
 
 @jit
+def axis_split(idx, sizes, strides, AXIS: tl.constexpr, RANK: tl.constexpr):
+    """Flat row-major indices ``idx`` (int64) of a tensor with ``sizes`` split into (the position
+    along AXIS, the element offset of the other dims under ``strides``): the start of a 1-d line
+    along AXIS of another tensor with those strides, for kernels that walk one axis per lane."""
+    base = tl.zeros_like(idx)
+    pos = tl.zeros_like(idx)
+    rem = idx
+    for d in tl.static_range(RANK - 1, -1, -1):
+        k = rem % sizes[d]
+        rem = rem // sizes[d]
+        if d == AXIS:
+            pos = k
+        else:
+            base += k * strides[d]
+    return pos, base
+
+
+@jit
 def flat_offsets(idx, sizes, strides, CONTIG: tl.constexpr, RANK: tl.constexpr):
     """Element offsets of flat row-major indices ``idx`` (int64) for one operand: ``idx`` itself
     when the operand is contiguous, else its strided offsets."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 import triton.language as tl
 
 from .creation import float_bits
+from .helpers import axis_split
 from .launch import cdiv, elementwise_config, jit, launch
 
 CONSTANT, REFLECT, REPLICATE, CIRCULAR = 0, 1, 2, 3
@@ -100,16 +101,7 @@ def _pad_bwd_kernel(
     Grid: (cdiv(numel, BLOCK),); one program writes BLOCK consecutive elements of dx."""
     idx = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = idx < numel
-    base = tl.zeros_like(idx)
-    i = tl.zeros_like(idx)
-    rem = idx
-    for d in tl.static_range(RANK - 1, -1, -1):
-        k = rem % dx_sizes[d]
-        rem = rem // dx_sizes[d]
-        if d == AXIS:
-            i = k
-        else:
-            base += k * g_strides[d]
+    i, base = axis_split(idx, dx_sizes, g_strides, AXIS, RANK)
     s = g_strides[AXIS]
     acc = tl.zeros([BLOCK], ACC)
     if MODE == 1:

@@ -50,8 +50,8 @@ import triton.language as tl
 
 from ..shape import contiguous_strides
 from .creation import float_bits
+from .helpers import axis_split, f64_from_bits
 from .launch import cdiv, elementwise_config, jit, launch
-from .helpers import f64_from_bits
 
 NEAREST, NEAREST_EXACT, LINEAR, CUBIC = 0, 1, 2, 3
 MODES = {"nearest": NEAREST, "nearest-exact": NEAREST_EXACT, "linear": LINEAR, "bicubic": CUBIC}
@@ -331,16 +331,7 @@ def _aa_fwd_kernel(
     walking ``taps`` window positions (masked past its xmax)."""
     idx = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = idx < numel
-    base = tl.zeros_like(idx)
-    o = tl.zeros_like(idx)
-    rem = idx
-    for d in tl.static_range(3, -1, -1):
-        k = rem % y_sizes[d]
-        rem = rem // y_sizes[d]
-        if d == AXIS:
-            o = k
-        else:
-            base += k * x_strides[d]
+    o, base = axis_split(idx, y_sizes, x_strides, AXIS, 4)
     scale = f64_from_bits(scale_bits).to(ACC)
     support = f64_from_bits(support_bits).to(ACC)
     invscale = tl.where(scale >= 1.0, 1.0 / scale, 1.0)
@@ -385,16 +376,7 @@ def _aa_bwd_kernel(
     Grid: (cdiv(numel, BLOCK),); one program writes BLOCK consecutive elements of dx."""
     idx = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = idx < numel
-    base = tl.zeros_like(idx)
-    i = tl.zeros_like(idx)
-    rem = idx
-    for d in tl.static_range(3, -1, -1):
-        k = rem % dx_sizes[d]
-        rem = rem // dx_sizes[d]
-        if d == AXIS:
-            i = k
-        else:
-            base += k * g_strides[d]
+    i, base = axis_split(idx, dx_sizes, g_strides, AXIS, 4)
     scale = f64_from_bits(scale_bits).to(ACC)
     support = f64_from_bits(support_bits).to(ACC)
     invscale = tl.where(scale >= 1.0, 1.0 / scale, 1.0)

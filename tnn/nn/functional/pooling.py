@@ -670,6 +670,18 @@ def _check_same_device(input, indices):
                            f"{input.device} and {indices.device}!")
 
 
+def _check_unpool_shapes(input, indices, nd):
+    """ATen's shape checks shared by max_unpooling2d / 3d: indices shaped as the input, no empty
+    non-batch dimension."""
+    if tuple(input.shape) != tuple(indices.shape):
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor ({_sizes(input)}) "
+                           f"but got indices tensor with shape: {_sizes(indices)}")
+    for i in range(1, input.dim()):
+        if input.shape[i] <= 0:
+            raise RuntimeError(f"max_unpooling{nd}d_forward_out_cpu(): Expected input to have non-zero size for "
+                               f"non-batch dimensions, but got {_sizes(input)} with dimension {i} being empty.")
+
+
 def _max_unpool2d(input, indices, output_size):
     if not isinstance(indices, Tensor) or indices.dtype is not dt.int64:
         got = indices.dtype if isinstance(indices, Tensor) else type(indices).__name__
@@ -680,13 +692,7 @@ def _max_unpool2d(input, indices, output_size):
     if input.dim() not in (3, 4):
         raise RuntimeError("Input to max_unpooling2d should be a 3d or 4d Tensor, but got a tensor with "
                            f"{input.dim()} dimensions.")
-    if tuple(input.shape) != tuple(indices.shape):
-        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor ({_sizes(input)}) "
-                           f"but got indices tensor with shape: {_sizes(indices)}")
-    for i in range(1, input.dim()):
-        if input.shape[i] <= 0:
-            raise RuntimeError("max_unpooling2d_forward_out_cpu(): Expected input to have non-zero size for "
-                               f"non-batch dimensions, but got {_sizes(input)} with dimension {i} being empty.")
+    _check_unpool_shapes(input, indices, 2)
     _check_same_device(input, indices)
     size = tuple(int(v) for v in output_size)
     _check_unpool_indices(input, indices, size)
@@ -705,13 +711,7 @@ def _max_unpool3d(input, indices, output_size, stride, padding):
             sep = " " if what == "output_size" else ": "
             raise RuntimeError(f"There should be exactly three elements (depth, height, width) in {what}, but got"
                                f"{sep}{len(v)} elements.")
-    if tuple(input.shape) != tuple(indices.shape):
-        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor ({_sizes(input)}) "
-                           f"but got indices tensor with shape: {_sizes(indices)}")
-    for i in range(1, input.dim()):
-        if input.shape[i] <= 0:
-            raise RuntimeError("max_unpooling3d_forward_out_cpu(): Expected input to have non-zero size for "
-                               f"non-batch dimensions, but got {_sizes(input)} with dimension {i} being empty.")
+    _check_unpool_shapes(input, indices, 3)
     if not all(v > 0 for v in stride):
         raise RuntimeError("strides should be greater than zero, but got stride: ["
                            + ", ".join(str(v) for v in stride) + "]")
