@@ -26,6 +26,25 @@ def _inplace_suffix(inplace: bool) -> str:
     return ", inplace=True" if inplace else ""
 
 
+class _InplaceOnly(Module):
+    """An activation whose one argument is ``inplace``: forward is F.<_function>(input, inplace)
+    (looked up at call time, as torch's modules call F), repr ``inplace=True`` when set."""
+
+    __constants__ = ["inplace"]
+    _function = ""
+    _show_inplace = True
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return getattr(F, self._function)(input, self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_only(self.inplace) if self._show_inplace else ""
+
+
 class Threshold(Module):
     """y = x if x > threshold else value."""
 
@@ -44,18 +63,8 @@ class Threshold(Module):
         return f"threshold={self.threshold}, value={self.value}{_inplace_suffix(self.inplace)}"
 
 
-class ReLU(Module):
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.relu(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_only(self.inplace)
+class ReLU(_InplaceOnly):
+    _function = "relu"
 
 
 class RReLU(Module):
@@ -120,15 +129,9 @@ class Sigmoid(Module):
         return F.sigmoid(input)
 
 
-class Hardsigmoid(Module):
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.hardsigmoid(input, self.inplace)
+class Hardsigmoid(_InplaceOnly):
+    _function = "hardsigmoid"
+    _show_inplace = False      # torch prints no arguments for it
 
 
 class Tanh(Module):
@@ -136,43 +139,17 @@ class Tanh(Module):
         return F.tanh(input)
 
 
-class SiLU(Module):
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.silu(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_only(self.inplace)
+class SiLU(_InplaceOnly):
+    _function = "silu"
 
 
-class Mish(Module):
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.mish(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_only(self.inplace)
+class Mish(_InplaceOnly):
+    _function = "mish"
 
 
-class Hardswish(Module):
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.hardswish(input, self.inplace)
+class Hardswish(_InplaceOnly):
+    _function = "hardswish"
+    _show_inplace = False      # torch prints no arguments for it
 
 
 class ELU(Module):
@@ -205,18 +182,8 @@ class CELU(Module):
         return f"alpha={self.alpha}{_inplace_suffix(self.inplace)}"
 
 
-class SELU(Module):
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.selu(input, self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_only(self.inplace)
+class SELU(_InplaceOnly):
+    _function = "selu"
 
 
 class GLU(Module):
