@@ -12,6 +12,15 @@ from .module import Module, _addindent
 __all__ = ["Container", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
+
+def _abs_string_index(idx, n: int) -> str:
+    """The registration key ('0', '1', ...) of list index ``idx`` (negative counts from the end)
+    in a list of ``n`` entries."""
+    idx = operator.index(idx)
+    if not (-n <= idx < n):
+        raise IndexError(f"index {idx} is out of range")
+    return str(idx + n if idx < 0 else idx)
+
 class Container(Module):
     """Deprecated: a Module whose keyword arguments become children."""
 
@@ -166,13 +175,7 @@ class ModuleList(Module):
             self += modules
 
     def _get_abs_string_index(self, idx):
-        """Get the absolute index for the list of modules."""
-        idx = operator.index(idx)
-        if not (-len(self) <= idx < len(self)):
-            raise IndexError(f"index {idx} is out of range")
-        if idx < 0:
-            idx += len(self)
-        return str(idx)
+        return _abs_string_index(idx, len(self))
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -345,13 +348,7 @@ class ParameterList(Module):
             self += values
 
     def _get_abs_string_index(self, idx):
-        """Get the absolute index for the list of modules."""
-        idx = operator.index(idx)
-        if not (-len(self) <= idx < len(self)):
-            raise IndexError(f"index {idx} is out of range")
-        if idx < 0:
-            idx += len(self)
-        return str(idx)
+        return _abs_string_index(idx, len(self))
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
