@@ -317,8 +317,11 @@ class Tanhshrink(Module):
         return F.tanhshrink(input)
 
 
-class Softmin(Module):
+class _AlongDim(Module):
+    """Softmax / Softmin / LogSoftmax: F.<_function>(input, dim), repr ``dim=...``."""
+
     __constants__ = ["dim"]
+    _function = ""
 
     def __init__(self, dim=None) -> None:
         super().__init__()
@@ -330,29 +333,18 @@ class Softmin(Module):
             self.dim = None
 
     def forward(self, input):
-        return F.softmin(input, self.dim, _stacklevel=5)
+        return getattr(F, self._function)(input, self.dim, _stacklevel=5)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
-class Softmax(Module):
-    __constants__ = ["dim"]
+class Softmin(_AlongDim):
+    _function = "softmin"
 
-    def __init__(self, dim=None) -> None:
-        super().__init__()
-        self.dim = dim
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if not hasattr(self, "dim"):
-            self.dim = None
-
-    def forward(self, input):
-        return F.softmax(input, self.dim, _stacklevel=5)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
+class Softmax(_AlongDim):
+    _function = "softmax"
 
 
 class Softmax2d(Module):
@@ -364,20 +356,5 @@ class Softmax2d(Module):
         return F.softmax(input, -3, _stacklevel=5)
 
 
-class LogSoftmax(Module):
-    __constants__ = ["dim"]
-
-    def __init__(self, dim=None) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if not hasattr(self, "dim"):
-            self.dim = None
-
-    def forward(self, input):
-        return F.log_softmax(input, self.dim, _stacklevel=5)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
+class LogSoftmax(_AlongDim):
+    _function = "log_softmax"
