@@ -62,13 +62,8 @@ class _Conv(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        input, weight = ctx.saved_tensors
+        input, weight, nd, tf32, grad, g5 = _backward_operands(ctx, grad)
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        nd = input.dim() - 2
-        tf32 = backends.matmul.allow_tf32
-        if grad.dtype is not input.dtype:
-            grad = grad.to(input.dtype)
-        g5 = _as5d(grad, nd)                                                    # (N, C_out, OD, OH, OW)
         dx = dw = db = None
         if need_x:
             dx = Tensor._empty(input.shape, input.dtype, input.device)          # (N, C, *in)
@@ -85,6 +80,16 @@ class _Conv(Function):
         if need_b and db is None:
             db = _spatial_sum(grad)
         return dx, dw, db, None, None, None, None, None
+
+
+def _backward_operands(ctx, grad):
+    """What both convolutions' backward read: the saved input and weight, the spatial rank, the
+    tf32 switch, grad in the input's dtype and grad as an (N, C_out, OD, OH, OW) view."""
+    input, weight = ctx.saved_tensors
+    nd = input.dim() - 2
+    if grad.dtype is not input.dtype:
+        grad = grad.to(input.dtype)
+    return input, weight, nd, backends.matmul.allow_tf32, grad, _as5d(grad, nd)
 
 
 class _ConvTranspose(Function):
@@ -105,13 +110,8 @@ class _ConvTranspose(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        input, weight = ctx.saved_tensors
+        input, weight, nd, tf32, grad, g5 = _backward_operands(ctx, grad)
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        nd = input.dim() - 2
-        tf32 = backends.matmul.allow_tf32
-        if grad.dtype is not input.dtype:
-            grad = grad.to(input.dtype)
-        g5 = _as5d(grad, nd)                                                    # (N, C_out, *out)
         dx = dw = db = None
         if need_x:   # the convolution of grad with the same weight
             dx = Tensor._empty(input.shape, input.dtype, input.device)          # (N, C_in, *in)
